@@ -144,7 +144,8 @@ impl<'e> Flattener<'e> {
                     if !first {
                         out.push('.');
                     }
-                    out.push_str(s);
+                    // Sigma writes `New Value` as `NewValue`.
+                    out.extend(s.chars().filter(|c| *c != ' '));
                     first = false;
                 }
                 ok(!first)
@@ -342,7 +343,7 @@ mod tests {
             "EventID":{"#attributes":{"Qualifiers":16384},"#text":7045},
             "TimeCreated":{"#attributes":{"SystemTime":"2019-01-01T00:00:00Z"}},
             "Correlation":null,"Channel":"System","Computer":"dc1"},
-            "EventData":{"ServiceName":"x","ImagePath":"C:\\a.exe","Data":["u","v"]},
+            "EventData":{"ServiceName":"x","New Value":"1","ImagePath":"C:\\a.exe","Data":["u","v"]},
             "UserData":{"LogFileCleared":{"#attributes":{"xmlns":"y"},"SubjectUserName":"bob"}}}}"##,
         );
         assert_eq!(
@@ -357,6 +358,7 @@ mod tests {
         );
         assert_eq!(e.first("Correlation"), Some(Value::Null));
         assert_eq!(e.first("ImagePath"), Some(Value::Str("C:\\a.exe".into())));
+        assert_eq!(e.first("NewValue"), Some(Value::Str("1".into())));
         assert_eq!(e.first("SubjectUserName"), Some(Value::Str("bob".into())));
         assert_eq!(e.event_id(), Some(7045));
         assert_eq!(e.computer().as_deref(), Some("dc1"));
