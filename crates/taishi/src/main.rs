@@ -3,6 +3,10 @@
 
 use clap::{Parser, Subcommand};
 
+mod hunt;
+mod lab;
+mod probe;
+
 /// taishi (态势): cyber-security situational awareness for an authority and the organisations it
 /// answers for.
 #[derive(Debug, Parser)]
@@ -14,9 +18,20 @@ struct Cli {
 
 /// The subcommands. Each variant's module owns its arguments and its run function.
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Run Sigma rules over log files and folders (EVTX, JSON lines, syslog, EVE, Zeek) and print detections.
+    Hunt(hunt::HuntArgs),
+    /// Run every posture check once against URLs, hosts or IPs and print a report.
+    Probe(probe::ProbeArgs),
+    /// Serve the lab of flawed sites on 127.0.0.1 until Ctrl-C.
+    Lab(lab::LabArgs),
+}
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Hunt(args) => hunt::run(args),
+        Command::Probe(args) => probe::run(args),
+        Command::Lab(args) => lab::run(args),
+    }
 }
