@@ -4,9 +4,32 @@
 //! functions from a state and an event to a new state, so they are tested without servers. Every other
 //! crate of ours may depend on it; it depends on none of them.
 
+mod asset;
+mod audit;
+mod contact;
+mod enums;
+pub mod identity;
+mod ids;
+mod org;
+mod query;
 mod severity;
+mod user;
+pub mod validate;
 
+pub use asset::{
+    Asset, AssetInput, AssetPatch, MlpsLevel, Software, SoftwareInput, check_cpe23, normalize_tags,
+};
+pub use audit::{Actor, AuditEntry};
+pub use contact::{Contact, Contacts};
+pub use enums::{AssetKind, OrgKind, ParseEnumError, Role, Sector};
+pub use ids::{AssetId, AuditId, OrgId, SoftwareId, TokenId, UserId};
+pub use org::{Org, OrgInput, OrgPatch};
+pub use query::{
+    AssetFilter, AuditFilter, OrgFilter, Page, Paged, SoftwareFilter, TokenFilter, UserFilter,
+};
 pub use severity::{ParseSeverityError, Severity};
+pub use user::{ApiToken, NewApiToken, NewUser, Session, User, UserPatch};
+pub use validate::FieldError;
 
 use serde::{Deserialize, Serialize};
 
