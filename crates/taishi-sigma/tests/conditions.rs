@@ -166,7 +166,7 @@ fn condition_errors_are_located() {
         &format!("{base}    condition: sel and (sel\n"),
     );
     assert!(e[0].contains("parenthesis"), "{e:?}");
-    let e = load_errors(unmapped_options(), &format!("{base}"));
+    let e = load_errors(unmapped_options(), base);
     assert!(e[0].contains("missing condition"), "{e:?}");
     let e = load_errors(
         unmapped_options(),
