@@ -53,6 +53,10 @@ pub struct CorrelationState {
     pub max_seen_ms: Option<i64>,
     /// Events that arrived later than the allowed lateness and were ignored.
     pub late_events: u64,
+    /// The earliest end of a window still open in any group: when the watermark passes it,
+    /// every group is swept.
+    #[serde(default)]
+    pub next_deadline_ms: Option<i64>,
 }
 
 /// A correlation that fired.
@@ -240,6 +244,11 @@ impl<'p> CorrelationEngine<'p> {
         for &r in rules {
             self.feed(state, Source::Rule(r), ts, ev, &mut hits);
         }
+        if let (Some(wm), Some(d)) = (self.watermark(state), state.next_deadline_ms)
+            && d < wm
+        {
+            hits.extend(self.flush(state, Some(wm)));
+        }
         hits
     }
 
@@ -303,8 +312,15 @@ impl<'p> CorrelationEngine<'p> {
                 .map(|m| m.saturating_sub(self.lateness_ms));
             if let Some(g) = state.groups.get_mut(&key) {
                 fired.extend(Self::close_windows(def, c, g, wm));
-                if g.entries.is_empty() {
-                    state.groups.remove(&key);
+                match g.entries.first() {
+                    None => {
+                        state.groups.remove(&key);
+                    }
+                    Some(first) => {
+                        let d = first.ts.saturating_add(def.timespan_ms);
+                        state.next_deadline_ms =
+                            Some(state.next_deadline_ms.map_or(d, |n| n.min(d)));
+                    }
                 }
             }
             for hit in fired {
@@ -411,6 +427,7 @@ impl<'p> CorrelationEngine<'p> {
     ) -> Vec<CorrelationHit> {
         let mut hits = Vec::new();
         let keys: Vec<String> = state.groups.keys().cloned().collect();
+        state.next_deadline_ms = None;
         for key in keys {
             let Some(g) = state.groups.get_mut(&key) else {
                 continue;
@@ -421,8 +438,14 @@ impl<'p> CorrelationEngine<'p> {
                 continue;
             };
             let fired = Self::close_windows(def, c, g, up_to_ms);
-            if g.entries.is_empty() {
-                state.groups.remove(&key);
+            match g.entries.first() {
+                None => {
+                    state.groups.remove(&key);
+                }
+                Some(first) => {
+                    let d = first.ts.saturating_add(def.timespan_ms);
+                    state.next_deadline_ms = Some(state.next_deadline_ms.map_or(d, |n| n.min(d)));
+                }
             }
             for hit in fired {
                 let pairs = hit.group.clone();
