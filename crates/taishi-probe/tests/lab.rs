@@ -1,0 +1,193 @@
+//! Every check against the lab: each flawed site must raise its findings (positive), the clean
+//! sites and the soft-404 site must raise none of them (negative), hostile sites must end as
+//! errors within bounded time.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+use taishi_probe::checks::content::{ContentConfig, Snapshot};
+use taishi_probe::checks::{CheckConfig, Env};
+use taishi_probe::http::HttpLimits;
+use taishi_probe::lab::Lab;
+use taishi_probe::{Outcome, Target, TargetReport, build_suite, default_suite, probe_target};
+
+fn env(lab: &Lab) -> Env {
+    let limits = HttpLimits {
+        request_timeout: Duration::from_secs(3),
+        max_body_bytes: 1024 * 1024,
+        ..HttpLimits::default()
+    };
+    let mut env = Env::new(limits);
+    env.add_ca_pem(&lab.ca_pem, "lab CA").unwrap();
+    env
+}
+
+async fn probe_all(lab: &Lab, configs: &[CheckConfig]) -> BTreeMap<&'static str, TargetReport> {
+    let env = env(lab);
+    let suite = build_suite(configs, &env).unwrap();
+    let futs = lab.sites.iter().map(|s| {
+        let suite = &suite;
+        async move {
+            (
+                s.name,
+                probe_target(suite, &Target::parse(&s.target).unwrap()).await,
+            )
+        }
+    });
+    futures::future::join_all(futs).await.into_iter().collect()
+}
+
+fn ids(r: &TargetReport) -> Vec<&str> {
+    r.findings.iter().map(|f| f.check_id.as_str()).collect()
+}
+
+fn run<'a>(r: &'a TargetReport, check: &str) -> &'a taishi_probe::CheckRun {
+    r.checks.iter().find(|c| c.check_id == check).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_lab_site_gets_its_verdict() {
+    let lab = Lab::start().await.unwrap();
+    let start = Instant::now();
+    let reports = probe_all(&lab, &default_suite()).await;
+    let elapsed = start.elapsed();
+    let mut problems = Vec::new();
+    for site in &lab.sites {
+        let r = &reports[site.name];
+        for want in site.expect {
+            if !ids(r).contains(want) {
+                problems.push(format!("{}: expected {want}, got {:?}", site.name, ids(r)));
+            }
+        }
+    }
+    // Negative: the clean sites raise nothing from the web checks.
+    for clean in ["good", "good-https", "content"] {
+        let r = &reports[clean];
+        let bad: Vec<&str> = ids(r)
+            .into_iter()
+            .filter(|id| {
+                id.starts_with("tls.")
+                    || id.starts_with("headers.")
+                    || id.starts_with("exposure.")
+                    || id.starts_with("links.")
+                    || id.starts_with("content.")
+                    || id.starts_with("availability.")
+            })
+            .filter(|id| {
+                !(clean == "content"
+                    && (id.starts_with("headers.") || *id == "availability.no_https"))
+            })
+            .collect();
+        if !bad.is_empty() {
+            problems.push(format!("{clean}: unexpected {bad:?}"));
+        }
+    }
+    // Negative: a site answering 200 to everything exposes nothing.
+    let soft = &reports["soft-404"];
+    if ids(soft).iter().any(|i| i.starts_with("exposure.")) {
+        problems.push(format!("soft-404: false exposures {:?}", ids(soft)));
+    }
+    // Hostile sites: availability ends as an error, not a hang or a crash.
+    for hostile in [
+        "hostile-slow-drip",
+        "hostile-endless",
+        "hostile-huge-headers",
+        "hostile-garbage-tls",
+        "hostile-redirect-loop",
+    ] {
+        let r = &reports[hostile];
+        let a = run(r, "availability");
+        if a.outcome != Outcome::Error {
+            problems.push(format!(
+                "{hostile}: availability {:?} {:?}",
+                a.outcome, a.error
+            ));
+        }
+    }
+    // The TLS verdicts.
+    let grade = |name: &str| {
+        reports[name]
+            .checks
+            .iter()
+            .find(|c| c.check_id == "tls")
+            .unwrap()
+            .observation["grade"]["grade"]
+            .as_str()
+            .unwrap_or("none")
+            .to_string()
+    };
+    for (site, want) in [
+        ("good", "A+"),
+        ("cert-self-signed", "T"),
+        ("cert-expired", "T"),
+        ("cert-wrong-host", "M"),
+        ("tls-legacy", "B"),
+        ("tls10-only", "C"),
+        ("tls-weak-cipher", "C"),
+    ] {
+        if grade(site) != want {
+            problems.push(format!("{site}: TLS grade {} want {want}", grade(site)));
+        }
+    }
+    // Observatory scores worked out by hand in lab/pages.rs.
+    let score = |name: &str| {
+        run(&reports[name], "headers").observation["score"]
+            .as_i64()
+            .unwrap_or(-1)
+    };
+    for (site, want) in [("good", 150), ("headers-bad", 35), ("headers-missing", 30)] {
+        if score(site) != want {
+            problems.push(format!(
+                "{site}: Observatory score {} want {want}",
+                score(site)
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    assert!(
+        elapsed < Duration::from_secs(60),
+        "lab probe took {elapsed:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn defacement_against_a_baseline() {
+    let lab = Lab::start().await.unwrap();
+    let content = lab.site("content").unwrap().target.clone();
+    let defaced = lab.site("defaced").unwrap().target.clone();
+    let baseline = Snapshot::of_html(taishi_probe::lab::pages::PORTAL);
+    let mut cfg = ContentConfig::default();
+    cfg.baselines.insert(content.clone(), baseline.clone());
+    cfg.baselines.insert(defaced.clone(), baseline);
+    let env = env(&lab);
+    let suite = build_suite(&[CheckConfig::Content(cfg)], &env).unwrap();
+    let same = probe_target(&suite, &Target::parse(&content).unwrap()).await;
+    assert!(
+        same.findings.is_empty(),
+        "unchanged page flagged: {:?}",
+        ids(&same)
+    );
+    let changed = probe_target(&suite, &Target::parse(&defaced).unwrap()).await;
+    let got = ids(&changed);
+    assert!(
+        got.contains(&"content.defacement.changed")
+            && got.contains(&"content.defacement.signature"),
+        "{got:?}"
+    );
+    let frag = changed
+        .findings
+        .iter()
+        .find(|f| f.check_id == "content.defacement.changed")
+        .unwrap();
+    assert!(
+        frag.evidence.data["fragments"]
+            .to_string()
+            .contains("Hacked by"),
+        "{}",
+        frag.evidence.data
+    );
+}
