@@ -52,8 +52,11 @@ struct Corpus {
     plan: Plan,
     words: Vec<String>,
     /// Per rule: (channel, event id) options and (field, value) pairs taken from its detection.
-    templates: Vec<(Vec<(&'static str, i64)>, Vec<(String, Value<'static>)>)>,
+    templates: Vec<Template>,
 }
+
+/// A rule's (channel, event id) options and (field, value) pairs.
+type Template = (Vec<(&'static str, i64)>, Vec<(String, Value<'static>)>);
 
 fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
