@@ -1,6 +1,8 @@
 //! The whole SigmaHQ rule set (shared data) parses and compiles; what cannot be loaded is listed
 //! with the rule id and the reason.
 
+#![allow(clippy::print_stderr)] // tests explain why they skip
+
 use std::path::{Path, PathBuf};
 
 use taishi_sigma::{
