@@ -248,6 +248,48 @@ impl Node {
         }
     }
 
+    /// A copy with event field names replaced (logsource mapping `fields`), including the
+    /// fields named by `fieldref`.
+    pub(crate) fn renamed(&self, renames: &Renames) -> Node {
+        let field = |f: &str| -> Box<str> { renames.get(f).map_or(f, String::as_str).into() };
+        let test = |t: &FieldTest| {
+            let fix = |ms: &[Matcher]| -> Vec<Matcher> {
+                ms.iter()
+                    .map(|m| match m {
+                        Matcher::FieldRef {
+                            field: f,
+                            op,
+                            cased,
+                        } => Matcher::FieldRef {
+                            field: field(f),
+                            op: *op,
+                            cased: *cased,
+                        },
+                        other => other.clone(),
+                    })
+                    .collect()
+            };
+            let kind = match &t.kind {
+                TestKind::Any(ms) => TestKind::Any(fix(ms)),
+                TestKind::Neq(ms) => TestKind::Neq(fix(ms)),
+                TestKind::All(gs) => TestKind::All(gs.iter().map(|g| fix(g)).collect()),
+                TestKind::Exists(b) => TestKind::Exists(*b),
+            };
+            FieldTest::new(field(&t.field), kind)
+        };
+        match self {
+            Node::And(c) => Node::And(c.iter().map(|n| n.renamed(renames)).collect()),
+            Node::Or(c) => Node::Or(c.iter().map(|n| n.renamed(renames)).collect()),
+            Node::AtLeast(k, c) => {
+                Node::AtLeast(*k, c.iter().map(|n| n.renamed(renames)).collect())
+            }
+            Node::Not(n) => Node::Not(Box::new(n.renamed(renames))),
+            Node::Field(t) => Node::Field(test(t)),
+            Node::Keywords(t) => Node::Keywords(t.clone()),
+            Node::Const(b) => Node::Const(*b),
+        }
+    }
+
     /// Flattens nested and/or and orders `and` children by cost.
     pub(crate) fn simplify(self) -> Node {
         match self {
@@ -371,11 +413,11 @@ pub(crate) fn compile_selection(
     }
 }
 
-fn resolve(cond: &Cond, sels: &[(String, Node)]) -> Result<Node, String> {
+fn resolve(cond: &Cond, sels: &[(&str, Node)]) -> Result<Node, String> {
     Ok(match cond {
         Cond::Ident(name) => sels
             .iter()
-            .find(|(n, _)| n == name)
+            .find(|(n, _)| *n == name.as_str())
             .map(|(_, node)| node.clone())
             .ok_or_else(|| {
                 format!("condition names `{name}`, which the detection does not define")
@@ -417,13 +459,13 @@ fn resolve(cond: &Cond, sels: &[(String, Node)]) -> Result<Node, String> {
 }
 
 /// Search identifiers with their bodies, in document order.
-type Selections = Vec<(String, Yaml)>;
+type Selections<'a> = Vec<(&'a str, &'a Yaml)>;
 
 /// The parsed search identifiers and condition texts of a `detection` (or filter) map.
-pub(crate) fn split_detection(
-    det: &Yaml,
+pub(crate) fn split_detection<'a>(
+    det: &'a Yaml,
     section: &str,
-) -> Result<(Selections, Vec<String>), FieldError> {
+) -> Result<(Selections<'a>, Vec<String>), FieldError> {
     let Yaml::Map(entries) = det else {
         return Err(FieldError::new(
             section,
@@ -452,7 +494,7 @@ pub(crate) fn split_detection(
             },
             "timeframe" => {}
             "rules" if section == "filter" => {}
-            _ => sels.push((k.clone(), v.clone())),
+            _ => sels.push((k.as_str(), v)),
         }
     }
     if conds.is_empty() {
@@ -476,7 +518,7 @@ pub(crate) fn compile_detection(
     for (name, body) in &raw {
         let node = compile_selection(body, renames, ph)
             .map_err(|e| e.under(&format!("{section}.{name}")))?;
-        sels.push((name.clone(), node));
+        sels.push((*name, node));
     }
     let mut alts = Vec::new();
     for c in &conds {

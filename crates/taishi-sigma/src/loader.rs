@@ -94,8 +94,52 @@ struct FilterDoc {
 /// Collects rule texts, then compiles them into a [`Plan`].
 pub struct Loader {
     opts: LoadOptions,
-    docs: Vec<(Location, Document)>,
+    texts: Vec<(String, String)>,
     report: LoadReport,
+}
+
+type Parsed = Result<Vec<Result<Document, Error>>, Error>;
+
+/// Parses texts on all cores (YAML parsing is half of a load), keeping their order.
+fn parse_all(texts: &[(String, String)]) -> Vec<Parsed> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads <= 1 || texts.len() < 64 {
+        return texts.iter().map(|(o, t)| rule::parse_text(o, t)).collect();
+    }
+    let chunk = texts.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = texts
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(o, t)| rule::parse_text(o, t))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(texts.len());
+        for (h, part) in handles.into_iter().zip(texts.chunks(chunk)) {
+            // A panicking parser thread would be a bug in the YAML crate; report it per text
+            // instead of propagating the panic.
+            match h.join() {
+                Ok(v) => out.extend(v),
+                Err(_) => out.extend(part.iter().map(|(o, _)| {
+                    Err(Error::Yaml {
+                        at: Location {
+                            origin: o.clone(),
+                            document: 0,
+                            rule: None,
+                        },
+                        message: "the YAML parser failed".into(),
+                    })
+                })),
+            }
+        }
+        out
+    })
 }
 
 fn loc(meta: &RuleMeta, document: usize) -> Location {
@@ -118,40 +162,37 @@ impl Loader {
     pub fn new(opts: LoadOptions) -> Loader {
         Loader {
             opts,
-            docs: Vec::new(),
+            texts: Vec::new(),
             report: LoadReport::default(),
         }
     }
 
-    /// Adds one rule text (one or more YAML documents). Problems are recorded in the report;
-    /// this never fails or panics. Returns the number of documents accepted.
-    pub fn add_text(&mut self, origin: &str, text: &str) -> usize {
-        match rule::parse_text(origin, text) {
-            Err(e) => {
-                self.report.errors.push(e);
-                0
-            }
-            Ok(docs) => {
-                let mut n = 0;
-                for (i, d) in docs.into_iter().enumerate() {
-                    self.report.documents += 1;
-                    match d {
-                        Ok(doc) => {
-                            let at = loc(doc.meta(), i + 1);
-                            self.docs.push((at, doc));
-                            n += 1;
-                        }
-                        Err(e) => self.report.errors.push(e),
-                    }
-                }
-                n
-            }
-        }
+    /// Adds one rule text (one or more YAML documents) under an origin (its path). Texts are
+    /// parsed in parallel by [`Loader::build`]; problems are recorded in the report, never
+    /// raised, and never panic.
+    pub fn add_text(&mut self, origin: &str, text: &str) {
+        self.texts.push((origin.to_owned(), text.to_owned()));
     }
 
     /// Compiles everything added into a plan, with the report of what was loaded and what not.
     pub fn build(mut self) -> (Plan, LoadReport) {
-        let docs = std::mem::take(&mut self.docs);
+        let texts = std::mem::take(&mut self.texts);
+        let mut docs: Vec<(Location, Document)> = Vec::new();
+        for parsed in parse_all(&texts) {
+            match parsed {
+                Err(e) => self.report.errors.push(e),
+                Ok(ds) => {
+                    for (i, d) in ds.into_iter().enumerate() {
+                        self.report.documents += 1;
+                        match d {
+                            Ok(doc) => docs.push((loc(doc.meta(), i + 1), doc)),
+                            Err(e) => self.report.errors.push(e),
+                        }
+                    }
+                }
+            }
+        }
+        drop(texts);
         let mut raw_rules = Vec::new();
         let mut raw_corrs: Vec<(Location, RawCorrelation)> = Vec::new();
         let mut filters = Vec::new();
@@ -189,6 +230,19 @@ impl Loader {
             }
         };
 
+        // The mapping's conditions, compiled once per entry.
+        let conds: Vec<Result<Node, FieldError>> = self
+            .opts
+            .mapping
+            .entries
+            .iter()
+            .map(|e| match &e.conditions {
+                Yaml::Map(m) if m.is_empty() => Ok(Node::Const(true)),
+                c => compile_selection(c, &Renames::new(), &self.opts.placeholders)
+                    .map(Node::simplify)
+                    .map_err(|x| x.under("(logsource mapping conditions)")),
+            })
+            .collect();
         let mut rules: Vec<RuleInfo> = Vec::new();
         let mut variants = Vec::new();
         let mut keys: HashMap<String, usize> = HashMap::new();
@@ -218,7 +272,7 @@ impl Loader {
                         .any(|r| Some(r) == meta.id.as_ref() || Some(r) == meta.name.as_ref())
                 })
                 .collect();
-            match self.compile_rule(&meta, &detection, &mut filters, &mine) {
+            match self.compile_rule(&meta, &detection, &mut filters, &mine, &conds) {
                 Err(e) => self.report.errors.push(e.at(at)),
                 Ok(None) => {
                     self.report.compiled += 1;
@@ -278,39 +332,42 @@ impl Loader {
         detection: &Yaml,
         filters: &mut [FilterDoc],
         mine: &[usize],
+        conds: &[Result<Node, FieldError>],
     ) -> Result<Option<Vec<(Node, Node)>>, FieldError> {
         let ph = &self.opts.placeholders;
-        let entries = self.opts.mapping.resolve(&meta.logsource);
         let plain = Renames::new();
-        let mut with_filters = |renames: &Renames| -> Result<Node, FieldError> {
-            let mut parts = vec![compile_detection(detection, "detection", renames, ph)?];
-            for &i in mine {
-                if covers(&filters[i].logsource, &meta.logsource) {
-                    parts.push(
-                        compile_detection(&filters[i].body, "filter", renames, ph)
-                            .map_err(|e| e.under("(meta filter)"))?,
-                    );
-                    filters[i].used = true;
-                }
+        // Compiled once; each mapping entry gets a copy with its field renames.
+        let mut parts = vec![compile_detection(detection, "detection", &plain, ph)?];
+        for &i in mine {
+            if covers(&filters[i].logsource, &meta.logsource) {
+                parts.push(
+                    compile_detection(&filters[i].body, "filter", &plain, ph)
+                        .map_err(|e| e.under("(meta filter)"))?,
+                );
+                filters[i].used = true;
             }
-            Ok(Node::And(parts).simplify())
-        };
+        }
+        let det = Node::And(parts).simplify();
+        let entries = self.opts.mapping.resolve_indices(&meta.logsource);
         if entries.is_empty() {
-            let det = with_filters(&plain)?;
             return Ok(match self.opts.mapping.unmapped {
                 Unmapped::Skip => None,
                 Unmapped::Evaluate => Some(vec![(Node::Const(true), det)]),
             });
         }
         let mut out = Vec::new();
-        for e in entries {
-            let det = with_filters(&e.fields)?;
-            let cond = match &e.conditions {
-                Yaml::Map(m) if m.is_empty() => Node::Const(true),
-                c => compile_selection(c, &plain, ph)
-                    .map_err(|x| x.under("(logsource mapping conditions)"))?,
+        for i in entries {
+            let e = &self.opts.mapping.entries[i];
+            let cond = match &conds[i] {
+                Ok(c) => c.clone(),
+                Err(x) => return Err(x.clone()),
             };
-            out.push((cond.simplify(), det));
+            let d = if e.fields.is_empty() {
+                det.clone()
+            } else {
+                det.renamed(&e.fields)
+            };
+            out.push((cond, d));
         }
         Ok(Some(out))
     }

@@ -139,6 +139,22 @@ impl Mapping {
         Ok(Mapping { entries, unmapped })
     }
 
+    /// Positions in [`Mapping::entries`] of the entries that apply to a rule's logsource.
+    pub fn resolve_indices(&self, ls: &Logsource) -> Vec<usize> {
+        let covering: Vec<usize> = (0..self.entries.len())
+            .filter(|&i| self.entries[i].covers(ls))
+            .collect();
+        let best = covering
+            .iter()
+            .map(|&i| self.entries[i].specificity())
+            .max()
+            .unwrap_or(0);
+        covering
+            .into_iter()
+            .filter(|&i| self.entries[i].specificity() == best)
+            .collect()
+    }
+
     /// The entries that apply to a rule's logsource: the most specific of those covering it.
     pub fn resolve(&self, ls: &Logsource) -> Vec<&MapEntry> {
         let covering: Vec<&MapEntry> = self.entries.iter().filter(|e| e.covers(ls)).collect();

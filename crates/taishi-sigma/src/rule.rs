@@ -307,13 +307,13 @@ fn location(origin: &str, index: usize, doc: &Yaml) -> Location {
 /// has the wrong shape.
 pub fn document_from_yaml(doc: Yaml, origin: &str, index: usize) -> Result<Document, Error> {
     let at = location(origin, index, &doc);
-    let Yaml::Map(entries) = &doc else {
+    if !matches!(doc, Yaml::Map(_)) {
         return Err(FieldError::new(
             "",
             format!("a rule document must be a map, found a {}", doc.kind()),
         )
         .at(at));
-    };
+    }
     if doc.get("action").is_some() {
         return Err(Error::Unsupported {
             at,
@@ -322,11 +322,17 @@ pub fn document_from_yaml(doc: Yaml, origin: &str, index: usize) -> Result<Docum
         });
     }
     let meta = meta(&doc, origin).map_err(|e| e.at(at.clone()))?;
-    let take = |key: &str| {
+    let kind = doc.kind();
+    let Yaml::Map(mut entries) = doc else {
+        return Err(
+            FieldError::new("", format!("a rule document must be a map, found a {kind}")).at(at),
+        );
+    };
+    let mut take = |key: &str| {
         entries
             .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
+            .position(|(k, _)| k == key)
+            .map(|i| entries.swap_remove(i).1)
     };
     if let Some(correlation) = take("correlation") {
         let generate = match take("generate").or_else(|| correlation.get("generate").cloned()) {
