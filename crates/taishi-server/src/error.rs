@@ -133,7 +133,10 @@ impl AppError {
 
     /// A 400 about one field.
     pub fn bad_field(field: &str, message: impl Into<String>) -> Self {
-        AppError::BadRequest { message: message.into(), field: Some(field.to_owned()) }
+        AppError::BadRequest {
+            message: message.into(),
+            field: Some(field.to_owned()),
+        }
     }
 
     fn body(&self) -> ErrorBody {
@@ -143,10 +146,21 @@ impl AppError {
             _ => (None, Vec::new()),
         };
         let message = match self {
-            AppError::Invalid(v) => v.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+            AppError::Invalid(v) => v
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
             other => other.to_string(),
         };
-        ErrorBody { error: ErrorObject { code: self.code(), message, field, details } }
+        ErrorBody {
+            error: ErrorObject {
+                code: self.code(),
+                message,
+                field,
+                details,
+            },
+        }
     }
 }
 
@@ -173,11 +187,16 @@ impl IntoResponse for AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound { entity, key } => AppError::NotFound(format!("{entity} {key}").trim().to_owned()),
+            StoreError::NotFound { entity, key } => {
+                AppError::NotFound(format!("{entity} {key}").trim().to_owned())
+            }
             StoreError::Conflict(m) => AppError::Conflict(m),
             StoreError::Invalid(v) => AppError::Invalid(v),
             StoreError::Rejected(problems) => AppError::Invalid(
-                problems.iter().map(|p| FieldError::new(p.field.clone(), p.to_string())).collect(),
+                problems
+                    .iter()
+                    .map(|p| FieldError::new(p.field.clone(), p.to_string()))
+                    .collect(),
             ),
             StoreError::Refused(m) => AppError::Refused(m),
             StoreError::Unavailable(m) => {
@@ -220,7 +239,8 @@ mod tests {
 
     #[test]
     fn body_names_the_field_and_hides_internals() {
-        let b = serde_json::to_value(AppError::invalid("code", "must not be empty").body()).unwrap();
+        let b =
+            serde_json::to_value(AppError::invalid("code", "must not be empty").body()).unwrap();
         assert_eq!(b["error"]["code"], "invalid");
         assert_eq!(b["error"]["field"], "code");
         assert_eq!(b["error"]["details"][0]["message"], "must not be empty");
@@ -230,9 +250,21 @@ mod tests {
 
     #[test]
     fn store_errors_map_to_codes() {
-        assert_eq!(AppError::from(StoreError::not_found("org", 3)).code(), "not_found");
-        assert_eq!(AppError::from(StoreError::Conflict("x".into())).code(), "conflict");
-        assert_eq!(AppError::from(StoreError::Unavailable("x".into())).code(), "unavailable");
-        assert_eq!(AppError::from(StoreError::Database("x".into())).code(), "internal");
+        assert_eq!(
+            AppError::from(StoreError::not_found("org", 3)).code(),
+            "not_found"
+        );
+        assert_eq!(
+            AppError::from(StoreError::Conflict("x".into())).code(),
+            "conflict"
+        );
+        assert_eq!(
+            AppError::from(StoreError::Unavailable("x".into())).code(),
+            "unavailable"
+        );
+        assert_eq!(
+            AppError::from(StoreError::Database("x".into())).code(),
+            "internal"
+        );
     }
 }

@@ -47,13 +47,19 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let make = app.into_make_service_with_connect_info::<SocketAddr>();
     let Some(tls) = tls else {
-        return Ok(axum::serve(listener, make).with_graceful_shutdown(shutdown).await?);
+        return Ok(axum::serve(listener, make)
+            .with_graceful_shutdown(shutdown)
+            .await?);
     };
     // Several rustls users may share the process; only the first install wins, which is fine.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key).await.map_err(|source| {
-        ServeError::Tls { cert: tls.cert.display().to_string(), key: tls.key.display().to_string(), source }
-    })?;
+    let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+        .await
+        .map_err(|source| ServeError::Tls {
+            cert: tls.cert.display().to_string(),
+            key: tls.key.display().to_string(),
+            source,
+        })?;
     let handle = axum_server::Handle::new();
     let h = handle.clone();
     tokio::spawn(async move {
@@ -61,7 +67,10 @@ pub async fn serve(
         h.graceful_shutdown(Some(SHUTDOWN_GRACE));
     });
     let std_listener = listener.into_std()?;
-    axum_server::tls_rustls::from_tcp_rustls(std_listener, config)?.handle(handle).serve(make).await?;
+    axum_server::tls_rustls::from_tcp_rustls(std_listener, config)?
+        .handle(handle)
+        .serve(make)
+        .await?;
     Ok(())
 }
 

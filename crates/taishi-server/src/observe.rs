@@ -9,7 +9,9 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 /// Histogram buckets for request durations, in seconds.
-const BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+const BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
 
 /// The process-wide Prometheus handle, installing the recorder on first use. If another recorder was
 /// installed first (a test harness), metrics still render, only without our series.
@@ -22,9 +24,14 @@ pub fn prometheus() -> &'static PrometheusHandle {
         let recorder = builder.build_recorder();
         let handle = recorder.handle();
         if metrics::set_global_recorder(recorder).is_err() {
-            tracing::warn!("A metrics recorder was already installed; /metrics shows only its own series.");
+            tracing::warn!(
+                "A metrics recorder was already installed; /metrics shows only its own series."
+            );
         }
-        metrics::describe_counter!("taishi_http_requests_total", "HTTP requests answered, by method, route and status.");
+        metrics::describe_counter!(
+            "taishi_http_requests_total",
+            "HTTP requests answered, by method, route and status."
+        );
         metrics::describe_histogram!(
             "taishi_http_request_duration_seconds",
             metrics::Unit::Seconds,

@@ -45,7 +45,10 @@ pub enum Action {
 impl Action {
     /// True when the action changes state (used to prove a viewer changes nothing).
     pub fn is_write(self) -> bool {
-        !matches!(self, Action::ReadRegistry | Action::ReadUsers | Action::ReadTokens | Action::ReadAudit)
+        !matches!(
+            self,
+            Action::ReadRegistry | Action::ReadUsers | Action::ReadTokens | Action::ReadAudit
+        )
     }
 }
 
@@ -67,9 +70,19 @@ pub fn role_allows(role: Role, action: Action) -> bool {
         Role::Admin => true,
         Role::Analyst => matches!(
             action,
-            ReadRegistry | CreateOrg | UpdateOrg | MoveOrg | DeleteOrg | WriteAsset | ReadUsers | ReadAudit
+            ReadRegistry
+                | CreateOrg
+                | UpdateOrg
+                | MoveOrg
+                | DeleteOrg
+                | WriteAsset
+                | ReadUsers
+                | ReadAudit
         ),
-        Role::Officer => matches!(action, ReadRegistry | UpdateOrg | WriteAsset | ReadUsers | ReadAudit),
+        Role::Officer => matches!(
+            action,
+            ReadRegistry | UpdateOrg | WriteAsset | ReadUsers | ReadAudit
+        ),
         Role::Viewer => matches!(action, ReadRegistry | ReadUsers | ReadAudit),
     }
 }
@@ -80,13 +93,21 @@ pub fn can(role: Role, action: Action, target_path: &[OrgId], scope: OrgId) -> D
     if !target_path.contains(&scope) {
         return Decision::OutOfScope;
     }
-    if role_allows(role, action) { Decision::Allow } else { Decision::RoleDenied }
+    if role_allows(role, action) {
+        Decision::Allow
+    } else {
+        Decision::RoleDenied
+    }
 }
 
 /// May a caller create a new root org? Only an admin whose scope org is itself a root (so the new tree is
 /// as much theirs as the one they hold).
 pub fn can_create_root(role: Role, scope_is_tree_root: bool) -> Decision {
-    if role == Role::Admin && scope_is_tree_root { Decision::Allow } else { Decision::RoleDenied }
+    if role == Role::Admin && scope_is_tree_root {
+        Decision::Allow
+    } else {
+        Decision::RoleDenied
+    }
 }
 
 /// Which fields of an org `role` may change once [`Action::UpdateOrg`] is allowed: officers keep their
@@ -102,7 +123,10 @@ pub fn org_patch_allowed(role: Role, patch: &OrgPatch) -> Result<(), &'static st
         ("kind", patch.kind.is_some()),
         ("sector", patch.sector.is_some()),
         ("region_code", patch.region_code.is_some()),
-        ("critical_infrastructure", patch.critical_infrastructure.is_some()),
+        (
+            "critical_infrastructure",
+            patch.critical_infrastructure.is_some(),
+        ),
     ];
     match structural.iter().find(|(_, set)| *set) {
         Some((field, _)) => Err(field),
@@ -137,7 +161,11 @@ mod tests {
         let b_site = ids(&[1, 3, 30]);
         for role in Role::ALL {
             for a in ALL_ACTIONS {
-                assert_eq!(can(*role, a, &b_site, OrgId(2)), Decision::OutOfScope, "{role:?} {a:?}");
+                assert_eq!(
+                    can(*role, a, &b_site, OrgId(2)),
+                    Decision::OutOfScope,
+                    "{role:?} {a:?}"
+                );
             }
         }
     }
@@ -145,7 +173,11 @@ mod tests {
     #[test]
     fn viewer_changes_nothing_and_reads_in_scope() {
         for a in ALL_ACTIONS {
-            let want = if a.is_write() || a == Action::ReadTokens { Decision::RoleDenied } else { Decision::Allow };
+            let want = if a.is_write() || a == Action::ReadTokens {
+                Decision::RoleDenied
+            } else {
+                Decision::Allow
+            };
             assert_eq!(can(Role::Viewer, a, &ids(&[1, 2]), OrgId(1)), want, "{a:?}");
         }
     }
@@ -153,13 +185,24 @@ mod tests {
     #[test]
     fn role_matrix() {
         let p = ids(&[1, 2, 20]);
-        let allowed = |r| ALL_ACTIONS.iter().filter(|a| can(r, **a, &p, OrgId(2)) == Decision::Allow).count();
+        let allowed = |r| {
+            ALL_ACTIONS
+                .iter()
+                .filter(|a| can(r, **a, &p, OrgId(2)) == Decision::Allow)
+                .count()
+        };
         assert_eq!(allowed(Role::Admin), 11);
         assert_eq!(allowed(Role::Analyst), 8);
         assert_eq!(allowed(Role::Officer), 5);
         assert_eq!(allowed(Role::Viewer), 3);
-        assert_eq!(can(Role::Officer, Action::DeleteOrg, &p, OrgId(2)), Decision::RoleDenied);
-        assert_eq!(can(Role::Analyst, Action::ManageTokens, &p, OrgId(2)), Decision::RoleDenied);
+        assert_eq!(
+            can(Role::Officer, Action::DeleteOrg, &p, OrgId(2)),
+            Decision::RoleDenied
+        );
+        assert_eq!(
+            can(Role::Analyst, Action::ManageTokens, &p, OrgId(2)),
+            Decision::RoleDenied
+        );
         assert_eq!(can_create_root(Role::Admin, true), Decision::Allow);
         assert_eq!(can_create_root(Role::Admin, false), Decision::RoleDenied);
         assert_eq!(can_create_root(Role::Analyst, true), Decision::RoleDenied);
@@ -167,8 +210,14 @@ mod tests {
 
     #[test]
     fn officers_change_only_contacts_and_notes() {
-        let notes = OrgPatch { notes: Some("x".into()), ..OrgPatch::default() };
-        let rename = OrgPatch { name: Some("x".into()), ..OrgPatch::default() };
+        let notes = OrgPatch {
+            notes: Some("x".into()),
+            ..OrgPatch::default()
+        };
+        let rename = OrgPatch {
+            name: Some("x".into()),
+            ..OrgPatch::default()
+        };
         assert!(org_patch_allowed(Role::Officer, &notes).is_ok());
         assert_eq!(org_patch_allowed(Role::Officer, &rename), Err("name"));
         assert!(org_patch_allowed(Role::Analyst, &rename).is_ok());

@@ -52,7 +52,12 @@ impl AppState {
     /// State with an injected clock (for tests of expiry and rate limits).
     pub fn with_clock(store: Arc<dyn Store>, options: ServerOptions, clock: ClockFn) -> Self {
         let limiter = LoginLimiter::new(options.login_limits);
-        Self(Arc::new(Inner { store, options, limiter, clock }))
+        Self(Arc::new(Inner {
+            store,
+            options,
+            limiter,
+            clock,
+        }))
     }
 
     /// The store.

@@ -11,8 +11,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use taishi_model::{
-    Asset, AssetFilter, AssetId, AssetInput, AssetKind, AssetPatch, OrgId, Paged, Software, SoftwareFilter,
-    SoftwareInput,
+    Asset, AssetFilter, AssetId, AssetInput, AssetKind, AssetPatch, OrgId, Paged, Software,
+    SoftwareFilter, SoftwareInput,
 };
 
 /// Query of `GET /api/v1/assets`.
@@ -60,14 +60,25 @@ pub async fn list(
         min_mlps_level: q.min_mlps_level,
         q: q.q,
     };
-    Ok(Json(state.store().list_assets(&filter, page(q.limit, q.after)?).await?))
+    Ok(Json(
+        state
+            .store()
+            .list_assets(&filter, page(q.limit, q.after)?)
+            .await?,
+    ))
 }
 
 /// One asset.
 #[utoipa::path(get, path = "/api/v1/assets/{id}", tag = "assets", params(("id" = i64, Path)),
     responses((status = 200, body = Asset), (status = 404, body = ErrorBody)))]
-pub async fn get(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> AppResult<Json<Asset>> {
-    Ok(Json(scope::asset(&state, &caller, AssetId(id), Action::ReadRegistry).await?))
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Asset>> {
+    Ok(Json(
+        scope::asset(&state, &caller, AssetId(id), Action::ReadRegistry).await?,
+    ))
 }
 
 /// Registers an asset for an org in the caller's scope; the identity is normalised.
@@ -80,7 +91,10 @@ pub async fn create(
 ) -> AppResult<(StatusCode, Json<Asset>)> {
     scope::org(&state, &caller, input.org_id, Action::WriteAsset).await?;
     let input = input.normalized().map_err(AppError::Invalid)?;
-    Ok((StatusCode::CREATED, Json(state.store().create_asset(&caller.actor, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store().create_asset(&caller.actor, input).await?),
+    ))
 }
 
 /// Changes an asset; moving it to another org needs write access to both.
@@ -97,13 +111,22 @@ pub async fn update(
         scope::org(&state, &caller, o, Action::WriteAsset).await?;
     }
     patch.apply(&mut asset).map_err(AppError::Invalid)?;
-    Ok(Json(state.store().update_asset(&caller.actor, asset.id, patch).await?))
+    Ok(Json(
+        state
+            .store()
+            .update_asset(&caller.actor, asset.id, patch)
+            .await?,
+    ))
 }
 
 /// Deletes an asset and its software lines.
 #[utoipa::path(delete, path = "/api/v1/assets/{id}", tag = "assets", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
-pub async fn delete(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> AppResult<StatusCode> {
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<StatusCode> {
     let asset = scope::asset(&state, &caller, AssetId(id), Action::WriteAsset).await?;
     state.store().delete_asset(&caller.actor, asset.id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -130,8 +153,17 @@ pub async fn list_software(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> AppResult<Json<Paged<Software>>> {
     let asset = scope::asset(&state, &caller, AssetId(id), Action::ReadRegistry).await?;
-    let filter = SoftwareFilter { within: Some(caller.scope), asset: Some(asset.id), ..SoftwareFilter::default() };
-    Ok(Json(state.store().list_software(&filter, page(q.limit, q.after)?).await?))
+    let filter = SoftwareFilter {
+        within: Some(caller.scope),
+        asset: Some(asset.id),
+        ..SoftwareFilter::default()
+    };
+    Ok(Json(
+        state
+            .store()
+            .list_software(&filter, page(q.limit, q.after)?)
+            .await?,
+    ))
 }
 
 /// Adds a software line to an asset.
@@ -146,5 +178,13 @@ pub async fn add_software(
 ) -> AppResult<(StatusCode, Json<Software>)> {
     let asset = scope::asset(&state, &caller, AssetId(id), Action::WriteAsset).await?;
     input.validate().map_err(AppError::Invalid)?;
-    Ok((StatusCode::CREATED, Json(state.store().add_software(&caller.actor, asset.id, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            state
+                .store()
+                .add_software(&caller.actor, asset.id, input)
+                .await?,
+        ),
+    ))
 }

@@ -55,5 +55,10 @@ pub async fn list(
         since: q.since,
         until: q.until,
     };
-    Ok(Json(state.store().list_audit(&filter, page(q.limit, q.after)?).await?))
+    Ok(Json(
+        state
+            .store()
+            .list_audit(&filter, page(q.limit, q.after)?)
+            .await?,
+    ))
 }

@@ -2,11 +2,11 @@
 //! same JSON error shape (and a field name where serde gives one) as every other error.
 
 use crate::error::AppError;
+use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::Json;
 use serde::de::DeserializeOwned;
 
 /// A JSON body; unknown fields are rejected by the target types (`deny_unknown_fields`).
@@ -48,10 +48,15 @@ fn json_error(r: JsonRejection) -> AppError {
         return AppError::PayloadTooLarge;
     }
     let message = match &r {
-        JsonRejection::MissingJsonContentType(_) => "expected a body with Content-Type: application/json".into(),
+        JsonRejection::MissingJsonContentType(_) => {
+            "expected a body with Content-Type: application/json".into()
+        }
         other => other.body_text(),
     };
-    AppError::BadRequest { field: field_of(&message), message }
+    AppError::BadRequest {
+        field: field_of(&message),
+        message,
+    }
 }
 
 impl<S, T> FromRequestParts<S> for ApiQuery<T>
@@ -71,7 +76,10 @@ where
 
 fn query_error(r: QueryRejection) -> AppError {
     let message = r.body_text();
-    AppError::BadRequest { field: field_of(&message), message }
+    AppError::BadRequest {
+        field: field_of(&message),
+        message,
+    }
 }
 
 impl<S, T> FromRequestParts<S> for ApiPath<T>
@@ -99,8 +107,14 @@ mod tests {
 
     #[test]
     fn finds_the_field_in_serde_messages() {
-        assert_eq!(field_of("unknown field `colour`, expected one of `code`").as_deref(), Some("colour"));
-        assert_eq!(field_of("missing field `name` at line 1").as_deref(), Some("name"));
+        assert_eq!(
+            field_of("unknown field `colour`, expected one of `code`").as_deref(),
+            Some("colour")
+        );
+        assert_eq!(
+            field_of("missing field `name` at line 1").as_deref(),
+            Some("name")
+        );
         assert_eq!(field_of("expected value at line 1 column 2"), None);
     }
 }

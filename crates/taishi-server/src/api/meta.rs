@@ -28,7 +28,11 @@ pub async fn healthz(State(state): State<AppState>) -> AppResult<Json<Health>> {
         tracing::warn!(error = %e, "Health check failed.");
         AppError::Unavailable
     })?;
-    Ok(Json(Health { status: "ok", store: state.store().backend(), version: env!("CARGO_PKG_VERSION") }))
+    Ok(Json(Health {
+        status: "ok",
+        store: state.store().backend(),
+        version: env!("CARGO_PKG_VERSION"),
+    }))
 }
 
 /// Prometheus metrics in the text exposition format.
@@ -36,7 +40,10 @@ pub async fn healthz(State(state): State<AppState>) -> AppResult<Json<Health>> {
 pub async fn metrics() -> Response {
     let body = crate::observe::prometheus().render();
     let mut r = body.into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
     r
 }
 

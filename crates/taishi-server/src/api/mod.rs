@@ -20,7 +20,10 @@ use taishi_model::Page;
 pub fn page(limit: Option<u32>, after: Option<i64>) -> AppResult<Page> {
     let limit = limit.unwrap_or(50);
     if limit == 0 || limit > Page::MAX_LIMIT {
-        return Err(AppError::bad_field("limit", format!("limit must be 1 to {}", Page::MAX_LIMIT)));
+        return Err(AppError::bad_field(
+            "limit",
+            format!("limit must be 1 to {}", Page::MAX_LIMIT),
+        ));
     }
     Ok(Page { limit, after })
 }

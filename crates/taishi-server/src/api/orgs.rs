@@ -60,7 +60,12 @@ pub async fn list(
         region_prefix: q.region_prefix,
         q: q.q,
     };
-    Ok(Json(state.store().list_orgs(&filter, page(q.limit, q.after)?).await?))
+    Ok(Json(
+        state
+            .store()
+            .list_orgs(&filter, page(q.limit, q.after)?)
+            .await?,
+    ))
 }
 
 /// Query of `GET /api/v1/orgs/tree`.
@@ -111,17 +116,42 @@ pub async fn tree(
     caller: Caller,
     ApiQuery(q): ApiQuery<TreeQuery>,
 ) -> AppResult<Json<TreeNode>> {
-    let root = scope::org(&state, &caller, q.root.unwrap_or(caller.scope), Action::ReadRegistry).await?;
+    let root = scope::org(
+        &state,
+        &caller,
+        q.root.unwrap_or(caller.scope),
+        Action::ReadRegistry,
+    )
+    .await?;
     let depth = q.depth.unwrap_or(1);
     if depth > MAX_DEPTH {
-        return Err(AppError::bad_field("depth", format!("depth must be 0 to {MAX_DEPTH}")));
+        return Err(AppError::bad_field(
+            "depth",
+            format!("depth must be 0 to {MAX_DEPTH}"),
+        ));
     }
     let below = match depth {
         0 => Vec::new(),
-        1 => collect(&state, OrgFilter { parent: Some(root.id), ..OrgFilter::default() }).await?,
+        1 => {
+            collect(
+                &state,
+                OrgFilter {
+                    parent: Some(root.id),
+                    ..OrgFilter::default()
+                },
+            )
+            .await?
+        }
         _ => {
             let max_len = root.path.len() + depth as usize;
-            let mut all = collect(&state, OrgFilter { within: Some(root.id), ..OrgFilter::default() }).await?;
+            let mut all = collect(
+                &state,
+                OrgFilter {
+                    within: Some(root.id),
+                    ..OrgFilter::default()
+                },
+            )
+            .await?;
             all.retain(|o| o.id != root.id && o.path.len() <= max_len);
             all
         }
@@ -133,10 +163,22 @@ async fn collect(state: &AppState, filter: OrgFilter) -> AppResult<Vec<Org>> {
     let mut out = Vec::new();
     let mut after = None;
     loop {
-        let p = state.store().list_orgs(&filter, Page { limit: Page::MAX_LIMIT, after }).await?;
+        let p = state
+            .store()
+            .list_orgs(
+                &filter,
+                Page {
+                    limit: Page::MAX_LIMIT,
+                    after,
+                },
+            )
+            .await?;
         out.extend(p.items);
         if out.len() > MAX_TREE_NODES {
-            return Err(AppError::bad_field("depth", "the tree is too large: start deeper or ask for less depth"));
+            return Err(AppError::bad_field(
+                "depth",
+                "the tree is too large: start deeper or ask for less depth",
+            ));
         }
         match p.next {
             Some(n) => after = Some(n),
@@ -173,8 +215,14 @@ fn build_tree(root: Org, below: Vec<Org>) -> TreeNode {
 /// One org.
 #[utoipa::path(get, path = "/api/v1/orgs/{id}", tag = "orgs", params(("id" = i64, Path)),
     responses((status = 200, body = Org), (status = 404, body = ErrorBody)))]
-pub async fn get(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> AppResult<Json<Org>> {
-    Ok(Json(scope::org(&state, &caller, OrgId(id), Action::ReadRegistry).await?))
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Org>> {
+    Ok(Json(
+        scope::org(&state, &caller, OrgId(id), Action::ReadRegistry).await?,
+    ))
 }
 
 /// Registers an org under a parent in the caller's scope.
@@ -187,7 +235,10 @@ pub async fn create(
 ) -> AppResult<(StatusCode, Json<Org>)> {
     let Some(parent) = input.parent_id else {
         caller.require(Action::CreateOrg)?;
-        return Err(AppError::invalid("parent_id", "a new root would lie outside your scope: give a parent"));
+        return Err(AppError::invalid(
+            "parent_id",
+            "a new root would lie outside your scope: give a parent",
+        ));
     };
     scope::org(&state, &caller, parent, Action::CreateOrg).await?;
     input.validate().map_err(AppError::Invalid)?;
@@ -208,7 +259,12 @@ pub async fn update(
     policy::org_patch_allowed(caller.role, &patch)
         .map_err(|f| AppError::forbidden(format!("your role may not change {f}")))?;
     patch.apply(&mut org).map_err(AppError::Invalid)?;
-    Ok(Json(state.store().update_org(&caller.actor, OrgId(id), patch).await?))
+    Ok(Json(
+        state
+            .store()
+            .update_org(&caller.actor, OrgId(id), patch)
+            .await?,
+    ))
 }
 
 /// Body of `POST /api/v1/orgs/{id}/move`.
@@ -231,10 +287,17 @@ pub async fn move_org(
 ) -> AppResult<Json<Org>> {
     let org = scope::org(&state, &caller, OrgId(id), Action::MoveOrg).await?;
     if org.id == caller.scope {
-        return Err(AppError::forbidden("the root of your own scope cannot be moved"));
+        return Err(AppError::forbidden(
+            "the root of your own scope cannot be moved",
+        ));
     }
     scope::org(&state, &caller, body.parent_id, Action::MoveOrg).await?;
-    Ok(Json(state.store().move_org(&caller.actor, org.id, Some(body.parent_id)).await?))
+    Ok(Json(
+        state
+            .store()
+            .move_org(&caller.actor, org.id, Some(body.parent_id))
+            .await?,
+    ))
 }
 
 /// Query of `DELETE /api/v1/orgs/{id}`.
@@ -259,9 +322,18 @@ pub async fn delete(
 ) -> AppResult<StatusCode> {
     let org = scope::org(&state, &caller, OrgId(id), Action::DeleteOrg).await?;
     if org.id == caller.scope {
-        return Err(AppError::forbidden("the root of your own scope cannot be deleted"));
+        return Err(AppError::forbidden(
+            "the root of your own scope cannot be deleted",
+        ));
     }
-    let mode = if q.cascade { DeleteMode::Cascade } else { DeleteMode::Refuse };
-    state.store().delete_org(&caller.actor, org.id, mode).await?;
+    let mode = if q.cascade {
+        DeleteMode::Cascade
+    } else {
+        DeleteMode::Refuse
+    };
+    state
+        .store()
+        .delete_org(&caller.actor, org.id, mode)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -25,7 +25,12 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())))
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
     }
 }
 
@@ -59,14 +64,26 @@ impl From<&Caller> for Whoami {
             Principal::User { .. } => "user",
             Principal::Token(_) => "token",
         };
-        Whoami { name: c.name.clone(), kind, role: c.role, org_id: c.scope }
+        Whoami {
+            name: c.name.clone(),
+            kind,
+            role: c.role,
+            org_id: c.scope,
+        }
     }
 }
 
 fn session_cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
-    let secure = if state.options().secure_cookies { "; Secure" } else { "" };
-    let v = format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}");
-    HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static("taishi_session=; Max-Age=0"))
+    let secure = if state.options().secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let v = format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    );
+    HeaderValue::from_str(&v)
+        .unwrap_or_else(|_| HeaderValue::from_static("taishi_session=; Max-Age=0"))
 }
 
 async fn verify_blocking(password: String, phc: String) -> AppResult<bool> {
@@ -95,15 +112,33 @@ async fn open_session(state: &AppState, user: &User) -> AppResult<HeaderValue> {
     let (value, hash) = secret::new_session_secret();
     let now = state.now();
     let ttl = state.options().session_ttl;
-    let expires_at = now.saturating_add(ttl).map_err(|e| AppError::Internal(e.to_string()))?;
-    state.store().create_session(&Session { token_hash: hash, user_id: user.id, created_at: now, expires_at }).await?;
+    let expires_at = now
+        .saturating_add(ttl)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    state
+        .store()
+        .create_session(&Session {
+            token_hash: hash,
+            user_id: user.id,
+            created_at: now,
+            expires_at,
+        })
+        .await?;
     Ok(session_cookie(state, &value, ttl.as_secs()))
 }
 
 /// Checks a password for `name`, counting failures against the rate limits.
-async fn check_password(state: &AppState, name: &str, pw: String, addr: Option<IpAddr>) -> AppResult<User> {
+async fn check_password(
+    state: &AppState,
+    name: &str,
+    pw: String,
+    addr: Option<IpAddr>,
+) -> AppResult<User> {
     let now = state.now();
-    state.limiter().check(name, addr, now).map_err(AppError::RateLimited)?;
+    state
+        .limiter()
+        .check(name, addr, now)
+        .map_err(AppError::RateLimited)?;
     let creds = state.store().user_credentials(name).await?;
     let (user, ok) = match creds {
         Some((user, phc)) => {
@@ -140,7 +175,14 @@ pub async fn login(
     let user = check_password(&state, &body.name, body.password, addr).await?;
     let cookie = open_session(&state, &user).await?;
     state.store().record_login(user.id, state.now()).await?;
-    audit(&state, Actor::user(&user.name), "session.login", &user.name, Some(user.org_id)).await;
+    audit(
+        &state,
+        Actor::user(&user.name),
+        "session.login",
+        &user.name,
+        Some(user.org_id),
+    )
+    .await;
     let who = Whoami::from(&user_caller(user, String::new()));
     let mut headers = HeaderMap::new();
     headers.insert(header::SET_COOKIE, cookie);
@@ -152,7 +194,14 @@ pub async fn login(
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> AppResult<Response> {
     if let Principal::User { session_hash, .. } = &caller.principal {
         state.store().delete_session(session_hash).await?;
-        audit(&state, caller.actor.clone(), "session.logout", &caller.name, Some(caller.scope)).await;
+        audit(
+            &state,
+            caller.actor.clone(),
+            "session.logout",
+            &caller.name,
+            Some(caller.scope),
+        )
+        .await;
     }
     let mut headers = HeaderMap::new();
     headers.insert(header::SET_COOKIE, session_cookie(&state, "", 0));
@@ -188,10 +237,14 @@ pub async fn change_password(
     if caller.user_id().is_none() {
         return Err(AppError::forbidden("API tokens have no password"));
     }
-    password::check_new_password(&body.new_password).map_err(|m| AppError::invalid("new_password", m))?;
+    password::check_new_password(&body.new_password)
+        .map_err(|m| AppError::invalid("new_password", m))?;
     let user = check_password(&state, &caller.name, body.current_password, addr).await?;
     let hash = hash_blocking(body.new_password).await?;
-    state.store().set_password(&caller.actor, user.id, &hash).await?;
+    state
+        .store()
+        .set_password(&caller.actor, user.id, &hash)
+        .await?;
     let cookie = open_session(&state, &user).await?;
     let mut headers = HeaderMap::new();
     headers.insert(header::SET_COOKIE, cookie);

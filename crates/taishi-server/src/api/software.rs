@@ -51,20 +51,35 @@ pub async fn list(
         product: q.product,
         cpe_prefix: q.cpe_prefix,
     };
-    Ok(Json(state.store().list_software(&filter, page(q.limit, q.after)?).await?))
+    Ok(Json(
+        state
+            .store()
+            .list_software(&filter, page(q.limit, q.after)?)
+            .await?,
+    ))
 }
 
 /// One software line.
 #[utoipa::path(get, path = "/api/v1/software/{id}", tag = "software", params(("id" = i64, Path)),
     responses((status = 200, body = Software), (status = 404, body = ErrorBody)))]
-pub async fn get(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> AppResult<Json<Software>> {
-    Ok(Json(scope::software(&state, &caller, SoftwareId(id), Action::ReadRegistry).await?))
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<Software>> {
+    Ok(Json(
+        scope::software(&state, &caller, SoftwareId(id), Action::ReadRegistry).await?,
+    ))
 }
 
 /// Removes a software line.
 #[utoipa::path(delete, path = "/api/v1/software/{id}", tag = "software", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
-pub async fn delete(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> AppResult<StatusCode> {
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<StatusCode> {
     let s = scope::software(&state, &caller, SoftwareId(id), Action::WriteAsset).await?;
     state.store().delete_software(&caller.actor, s.id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -39,15 +39,29 @@ pub async fn list(
     ApiQuery(q): ApiQuery<TokenQuery>,
 ) -> AppResult<Json<Paged<ApiToken>>> {
     let within = scope::within(&state, &caller, q.within, Action::ReadTokens).await?;
-    let filter = TokenFilter { within: Some(within), include_revoked: q.include_revoked };
-    Ok(Json(state.store().list_tokens(&filter, page(q.limit, q.after)?).await?))
+    let filter = TokenFilter {
+        within: Some(within),
+        include_revoked: q.include_revoked,
+    };
+    Ok(Json(
+        state
+            .store()
+            .list_tokens(&filter, page(q.limit, q.after)?)
+            .await?,
+    ))
 }
 
 /// One token.
 #[utoipa::path(get, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = i64, Path)),
     responses((status = 200, body = ApiToken), (status = 404, body = ErrorBody)))]
-pub async fn get(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> AppResult<Json<ApiToken>> {
-    Ok(Json(scope::token(&state, &caller, TokenId(id), Action::ReadTokens).await?))
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<ApiToken>> {
+    Ok(Json(
+        scope::token(&state, &caller, TokenId(id), Action::ReadTokens).await?,
+    ))
 }
 
 /// Body of `POST /api/v1/tokens`.
@@ -92,13 +106,23 @@ pub async fn create(
         created_by: caller.user_id(),
     };
     let info = state.store().create_token(&caller.actor, new).await?;
-    Ok((StatusCode::CREATED, Json(CreatedToken { token: t.secret, info })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedToken {
+            token: t.secret,
+            info,
+        }),
+    ))
 }
 
 /// Revokes a token; it stays listed with its revocation time.
 #[utoipa::path(post, path = "/api/v1/tokens/{id}/revoke", tag = "tokens", params(("id" = i64, Path)),
     responses((status = 200, body = ApiToken), (status = 404, body = ErrorBody)))]
-pub async fn revoke(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> AppResult<Json<ApiToken>> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<ApiToken>> {
     let t = scope::token(&state, &caller, TokenId(id), Action::ManageTokens).await?;
     Ok(Json(state.store().revoke_token(&caller.actor, t.id).await?))
 }

@@ -38,15 +38,29 @@ pub async fn list(
     ApiQuery(q): ApiQuery<UserQuery>,
 ) -> AppResult<Json<Paged<User>>> {
     let within = scope::within(&state, &caller, q.within, Action::ReadUsers).await?;
-    let filter = UserFilter { within: Some(within), role: q.role };
-    Ok(Json(state.store().list_users(&filter, page(q.limit, q.after)?).await?))
+    let filter = UserFilter {
+        within: Some(within),
+        role: q.role,
+    };
+    Ok(Json(
+        state
+            .store()
+            .list_users(&filter, page(q.limit, q.after)?)
+            .await?,
+    ))
 }
 
 /// One user.
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path)),
     responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
-pub async fn get(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> AppResult<Json<User>> {
-    Ok(Json(scope::user(&state, &caller, UserId(id), Action::ReadUsers).await?))
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<Json<User>> {
+    Ok(Json(
+        scope::user(&state, &caller, UserId(id), Action::ReadUsers).await?,
+    ))
 }
 
 /// Body of `POST /api/v1/users`.
@@ -87,14 +101,21 @@ pub async fn create(
     password::check_new_password(&body.password).map_err(|m| AppError::invalid("password", m))?;
     let password_hash = hash_blocking(body.password).await?;
     let user = NewUser {
-        display_name: if body.display_name.is_empty() { body.name.clone() } else { body.display_name },
+        display_name: if body.display_name.is_empty() {
+            body.name.clone()
+        } else {
+            body.display_name
+        },
         name: body.name,
         role: body.role,
         org_id: body.org_id,
         password_hash,
     };
     user.validate().map_err(AppError::Invalid)?;
-    Ok((StatusCode::CREATED, Json(state.store().create_user(&caller.actor, user).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store().create_user(&caller.actor, user).await?),
+    ))
 }
 
 /// Changes a user's display name, role, scope or disabled flag.
@@ -114,15 +135,26 @@ pub async fn update(
         || patch.org_id.is_some_and(|o| o != user.org_id)
         || patch.disabled == Some(true);
     if caller.user_id() == Some(user.id) && self_lockout {
-        return Err(AppError::forbidden("ask another admin to change your own role, scope or status"));
+        return Err(AppError::forbidden(
+            "ask another admin to change your own role, scope or status",
+        ));
     }
-    Ok(Json(state.store().update_user(&caller.actor, user.id, patch).await?))
+    Ok(Json(
+        state
+            .store()
+            .update_user(&caller.actor, user.id, patch)
+            .await?,
+    ))
 }
 
 /// Deletes a user, their sessions and the tokens they created.
 #[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn delete(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<i64>) -> AppResult<StatusCode> {
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> AppResult<StatusCode> {
     let user = scope::user(&state, &caller, UserId(id), Action::ManageUsers).await?;
     if caller.user_id() == Some(user.id) {
         return Err(AppError::forbidden("you cannot delete your own account"));
@@ -151,6 +183,9 @@ pub async fn reset_password(
     let user = scope::user(&state, &caller, UserId(id), Action::ManageUsers).await?;
     password::check_new_password(&body.password).map_err(|m| AppError::invalid("password", m))?;
     let hash = hash_blocking(body.password).await?;
-    state.store().set_password(&caller.actor, user.id, &hash).await?;
+    state
+        .store()
+        .set_password(&caller.actor, user.id, &hash)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -49,7 +49,10 @@ impl Caller {
     /// Fails with "not found" when `org` is outside the scope, with "forbidden" when the role may not do
     /// `action` there.
     pub fn check(&self, action: Action, org: &Org) -> Result<(), AppError> {
-        decide(policy::can(self.role, action, &org.path, self.scope), || format!("org {}", org.id))
+        decide(
+            policy::can(self.role, action, &org.path, self.scope),
+            || format!("org {}", org.id),
+        )
     }
 
     /// Fails with "forbidden" unless the role may do `action` somewhere (for checks before the target is
@@ -58,7 +61,10 @@ impl Caller {
         if policy::role_allows(self.role, action) {
             Ok(())
         } else {
-            Err(AppError::forbidden(format!("role {} may not do this", self.role)))
+            Err(AppError::forbidden(format!(
+                "role {} may not do this",
+                self.role
+            )))
         }
     }
 
@@ -87,7 +93,10 @@ const TOUCH_EVERY: SignedDuration = SignedDuration::from_secs(60);
 impl FromRequestParts<AppState> for Caller {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(token) = bearer(&parts.headers)? {
             return token_caller(state, &token).await;
         }
@@ -116,7 +125,10 @@ pub fn user_caller(user: User, session_hash: String) -> Caller {
         name: user.name,
         role: user.role,
         scope: user.org_id,
-        principal: Principal::User { id: user.id, session_hash },
+        principal: Principal::User {
+            id: user.id,
+            session_hash,
+        },
     }
 }
 
@@ -129,7 +141,9 @@ async fn token_caller(state: &AppState, token: &str) -> Result<Caller, AppError>
         return Err(AppError::Unauthenticated);
     }
     let now = state.now();
-    let stale = t.last_used_at.is_none_or(|u| now.duration_since(u) >= TOUCH_EVERY);
+    let stale = t
+        .last_used_at
+        .is_none_or(|u| now.duration_since(u) >= TOUCH_EVERY);
     if stale && let Err(e) = store.touch_token(t.id, now).await {
         tracing::warn!(token = %t.name, error = %e, "Could not record token use.");
     }
@@ -150,7 +164,9 @@ fn bearer(headers: &HeaderMap) -> Result<Option<String>, AppError> {
     };
     let v = v.to_str().map_err(|_| AppError::Unauthenticated)?;
     match v.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
             Ok(Some(token.trim().to_owned()))
         }
         _ => Err(AppError::Unauthenticated),
@@ -170,7 +186,10 @@ pub fn same_site(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
     !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
 }
@@ -190,7 +209,12 @@ mod tests {
 
     #[test]
     fn bearer_parsing() {
-        assert_eq!(bearer(&h(&[("authorization", "Bearer tsk_abc")])).unwrap().as_deref(), Some("tsk_abc"));
+        assert_eq!(
+            bearer(&h(&[("authorization", "Bearer tsk_abc")]))
+                .unwrap()
+                .as_deref(),
+            Some("tsk_abc")
+        );
         assert_eq!(bearer(&h(&[])).unwrap(), None);
         assert!(bearer(&h(&[("authorization", "Basic eDp5")])).is_err());
         assert!(bearer(&h(&[("authorization", "Bearer ")])).is_err());
@@ -200,8 +224,14 @@ mod tests {
     fn cross_site_detection() {
         assert!(same_site(&h(&[("sec-fetch-site", "same-origin")])));
         assert!(!same_site(&h(&[("sec-fetch-site", "cross-site")])));
-        assert!(same_site(&h(&[("origin", "https://a.cn:8443"), ("host", "a.cn:8443")])));
-        assert!(!same_site(&h(&[("origin", "https://evil.example"), ("host", "a.cn")])));
+        assert!(same_site(&h(&[
+            ("origin", "https://a.cn:8443"),
+            ("host", "a.cn:8443")
+        ])));
+        assert!(!same_site(&h(&[
+            ("origin", "https://evil.example"),
+            ("host", "a.cn")
+        ])));
         assert!(same_site(&h(&[])));
     }
 }

@@ -23,7 +23,11 @@ pub struct LimitConfig {
 
 impl Default for LimitConfig {
     fn default() -> Self {
-        Self { window: SignedDuration::from_mins(15), per_account: 5, per_address: 20 }
+        Self {
+            window: SignedDuration::from_mins(15),
+            per_account: 5,
+            per_address: 20,
+        }
     }
 }
 
@@ -52,7 +56,10 @@ pub struct LoginLimiter {
 impl LoginLimiter {
     /// A limiter with these limits.
     pub fn new(cfg: LimitConfig) -> Self {
-        Self { cfg, windows: Mutex::new(HashMap::new()) }
+        Self {
+            cfg,
+            windows: Mutex::new(HashMap::new()),
+        }
     }
 
     /// `Ok(())` when a login for `account` from `addr` may be tried at `now`, otherwise the seconds to
@@ -82,17 +89,28 @@ impl LoginLimiter {
         let mut map = self.windows.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() > SWEEP_ABOVE {
             let window = self.cfg.window;
-            map.retain(|_, w| w.opened.saturating_add(window).map(|c| c > now).unwrap_or(false));
+            map.retain(|_, w| {
+                w.opened
+                    .saturating_add(window)
+                    .map(|c| c > now)
+                    .unwrap_or(false)
+            });
         }
         let mut keys = vec![Key::Account(account.to_lowercase())];
         if let Some(a) = addr {
             keys.push(Key::Address(a));
         }
         for key in keys {
-            let w = map.entry(key).or_insert(Window { opened: now, failures: 0 });
+            let w = map.entry(key).or_insert(Window {
+                opened: now,
+                failures: 0,
+            });
             let closes = w.opened.saturating_add(self.cfg.window).unwrap_or(w.opened);
             if now >= closes {
-                *w = Window { opened: now, failures: 0 };
+                *w = Window {
+                    opened: now,
+                    failures: 0,
+                };
             }
             w.failures = w.failures.saturating_add(1);
         }
@@ -115,32 +133,57 @@ mod tests {
 
     #[test]
     fn account_is_locked_after_limit_until_window_closes() {
-        let l = LoginLimiter::new(LimitConfig { window: SignedDuration::from_secs(60), per_account: 3, per_address: 100 });
+        let l = LoginLimiter::new(LimitConfig {
+            window: SignedDuration::from_secs(60),
+            per_account: 3,
+            per_address: 100,
+        });
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
         for i in 0..3 {
             assert!(l.check("alice", Some(ip), t(i)).is_ok());
             l.record_failure("alice", Some(ip), t(i));
         }
         assert_eq!(l.check("alice", Some(ip), t(10)), Err(50));
-        assert_eq!(l.check("ALICE", None, t(10)), Err(50), "names compare case-insensitively");
-        assert!(l.check("bob", Some(ip), t(10)).is_ok(), "other accounts are not affected");
-        assert!(l.check("alice", Some(ip), t(60)).is_ok(), "the window closed");
+        assert_eq!(
+            l.check("ALICE", None, t(10)),
+            Err(50),
+            "names compare case-insensitively"
+        );
+        assert!(
+            l.check("bob", Some(ip), t(10)).is_ok(),
+            "other accounts are not affected"
+        );
+        assert!(
+            l.check("alice", Some(ip), t(60)).is_ok(),
+            "the window closed"
+        );
     }
 
     #[test]
     fn address_is_limited_across_accounts() {
-        let l = LoginLimiter::new(LimitConfig { window: SignedDuration::from_secs(60), per_account: 100, per_address: 4 });
+        let l = LoginLimiter::new(LimitConfig {
+            window: SignedDuration::from_secs(60),
+            per_account: 100,
+            per_address: 4,
+        });
         let ip: IpAddr = "192.0.2.7".parse().unwrap();
         for (i, name) in ["a", "b", "c", "d"].iter().enumerate() {
             l.record_failure(name, Some(ip), t(i as i64));
         }
         assert!(l.check("e", Some(ip), t(5)).is_err());
-        assert!(l.check("e", Some("192.0.2.8".parse().unwrap()), t(5)).is_ok());
+        assert!(
+            l.check("e", Some("192.0.2.8".parse().unwrap()), t(5))
+                .is_ok()
+        );
     }
 
     #[test]
     fn success_clears_the_account() {
-        let l = LoginLimiter::new(LimitConfig { window: SignedDuration::from_secs(60), per_account: 2, per_address: 100 });
+        let l = LoginLimiter::new(LimitConfig {
+            window: SignedDuration::from_secs(60),
+            per_account: 2,
+            per_address: 100,
+        });
         l.record_failure("alice", None, t(0));
         l.record_success("alice");
         l.record_failure("alice", None, t(1));

@@ -19,14 +19,19 @@ pub struct HashError(String);
 
 /// Hashes `password` with Argon2id v19 and a random salt, returning the PHC string to store.
 pub fn hash_password(password: &str) -> Result<String, HashError> {
-    Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| HashError(e.to_string()))
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| HashError(e.to_string()))
 }
 
 /// True when `password` matches the stored PHC string (constant-time comparison inside argon2).
 /// An unparsable stored hash never matches.
 pub fn verify_password(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -64,7 +69,11 @@ mod tests {
         assert!(verify_password("correct horse battery", &h));
         assert!(!verify_password("correct horse batterY", &h));
         assert!(!verify_password("x", "not a phc string"));
-        assert_ne!(h, hash_password("correct horse battery").unwrap(), "salt must be random");
+        assert_ne!(
+            h,
+            hash_password("correct horse battery").unwrap(),
+            "salt must be random"
+        );
     }
 
     #[test]

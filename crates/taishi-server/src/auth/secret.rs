@@ -44,14 +44,20 @@ pub fn new_api_token() -> NewToken {
     let secret = format!("{TOKEN_PREFIX}{}", random_hex32());
     let prefix = secret[..SHOWN_PREFIX_CHARS].to_owned();
     let hash = hash_secret(&secret);
-    NewToken { secret, prefix, hash }
+    NewToken {
+        secret,
+        prefix,
+        hash,
+    }
 }
 
 /// A random password for the first administrator: 20 characters from an alphabet without look-alikes.
 pub fn random_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rng();
-    (0..20).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+    (0..20)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 #[cfg(test)]
@@ -79,6 +85,9 @@ mod tests {
         assert_eq!(p.chars().count(), 20);
         assert_ne!(p, random_password());
         // Known vector: SHA-256("abc").
-        assert_eq!(hash_secret("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            hash_secret("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }
