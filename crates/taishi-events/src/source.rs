@@ -14,6 +14,8 @@ use crate::{Error, Warning, evtx as ev, text};
 const CHUNKS_PER_UNIT: u64 = 16;
 /// Bytes of text per unit; files up to this size are one unit and get line numbers.
 const TEXT_UNIT: u64 = 8 << 20;
+/// Zip entries that are not logs (Security-Datasets ship packet captures beside the JSON).
+const SKIPPED_IN_ZIP: [&str; 5] = [".cap", ".pcap", ".pcapng", ".exe", ".dll"];
 /// Largest zip entry decompressed into memory.
 const MAX_ENTRY: u64 = 1 << 30;
 
@@ -130,6 +132,9 @@ impl Source {
             for index in 0..archive.len() {
                 if let Some(Ok(name)) = archive.name_for_index(index)
                     && !name.ends_with('/')
+                    && !SKIPPED_IN_ZIP
+                        .iter()
+                        .any(|e| name.to_lowercase().ends_with(e))
                 {
                     src.units.push(Unit::Entry {
                         index,

@@ -40,6 +40,17 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The worker pool could not be set up.
+    #[error("worker threads: {0}")]
+    Threads(String),
+}
+
+/// Sets the number of worker threads for hunts in this process (call once, before the first hunt).
+pub fn configure_threads(n: usize) -> Result<(), Error> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n.max(1))
+        .build_global()
+        .map_err(|e| Error::Threads(e.to_string()))
 }
 
 /// Prints `outcome`'s detections to `sink` in timeline order, then its summary.

@@ -3,9 +3,12 @@
 
 use clap::{Parser, Subcommand};
 
+mod admin;
+mod config;
 mod hunt;
 mod lab;
 mod probe;
+mod serve;
 
 /// taishi (态势): cyber-security situational awareness for an authority and the organisations it
 /// answers for.
@@ -25,6 +28,10 @@ enum Command {
     Probe(probe::ProbeArgs),
     /// Serve the lab of flawed sites on 127.0.0.1 until Ctrl-C.
     Lab(lab::LabArgs),
+    /// Serve the REST API (and console) on the embedded SQLite store or PostgreSQL until Ctrl-C.
+    Serve(serve::ServeArgs),
+    /// Administer users and API tokens from the command line (passwords from standard input).
+    Admin(admin::AdminArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -33,5 +40,7 @@ fn main() -> anyhow::Result<()> {
         Command::Hunt(args) => hunt::run(args),
         Command::Probe(args) => probe::run(args),
         Command::Lab(args) => lab::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Admin(args) => admin::run(args),
     }
 }

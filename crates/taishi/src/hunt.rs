@@ -1,0 +1,187 @@
+//! `taishi hunt [--rules DIR]... PATH...`: runs Sigma rules over log files and folders (EVTX, JSON
+//! lines, zipped JSON lines, syslog, Suricata EVE, Zeek JSON) and prints the detections.
+//!
+//! taishi does not ship the SigmaHQ rules: name a rules folder with `--rules` (repeatable) or the
+//! `TAISHI_HUNT_RULES` environment variable (comma-separated), e.g. a checkout of
+//! <https://github.com/SigmaHQ/sigma> `rules/`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use taishi_hunt::OutputFormat;
+use taishi_sigma::{Level, LoadOptions, Mapping, Placeholders, Selection, Status};
+
+/// Arguments of `taishi hunt`.
+#[derive(Debug, clap::Args)]
+pub struct HuntArgs {
+    /// Log files or folders to scan (folders are walked for .evtx, .json, .jsonl, .log, .zip …).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Sigma rule folder or file (repeatable). Required: taishi does not ship the SigmaHQ rules.
+    #[arg(
+        long = "rules",
+        short = 'r',
+        env = "TAISHI_HUNT_RULES",
+        value_delimiter = ','
+    )]
+    pub rules: Vec<PathBuf>,
+    /// Logsource mapping file (YAML) replacing the built-in Windows mapping.
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// Placeholder values for the `expand` modifier (YAML: name → list of values).
+    #[arg(long)]
+    pub placeholders: Option<PathBuf>,
+    /// Only rules at this level or above (informational, low, medium, high, critical).
+    #[arg(long)]
+    pub level: Option<String>,
+    /// Only rules with these statuses (comma-separated: stable,test,experimental,…).
+    #[arg(long, value_delimiter = ',')]
+    pub status: Vec<String>,
+    /// Output format: table, jsonl or csv.
+    #[arg(long, default_value = "table")]
+    pub format: OutputFormat,
+    /// Write detections to this file instead of standard output.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No progress bar, no summary, no rule-loading report.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// List every rule that could not be loaded and every skipped record.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+fn load_options(args: &HuntArgs) -> anyhow::Result<LoadOptions> {
+    let mut opts = LoadOptions::default();
+    if let Some(path) = &args.mapping {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading mapping {}", path.display()))?;
+        opts.mapping = Mapping::from_yaml(&text)
+            .map_err(|e| anyhow::anyhow!("mapping {}: {e}", path.display()))?;
+    }
+    if let Some(path) = &args.placeholders {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading placeholders {}", path.display()))?;
+        opts.placeholders = Placeholders::from_yaml(&text)
+            .map_err(|e| anyhow::anyhow!("placeholders {}: {e}", path.display()))?;
+    }
+    let min_level = match &args.level {
+        Some(l) => Some(Level::parse(l).with_context(|| {
+            format!("unknown level {l:?} (informational, low, medium, high, critical)")
+        })?),
+        None => None,
+    };
+    let statuses = args
+        .status
+        .iter()
+        .map(|s| Status::parse(s).with_context(|| format!("unknown status {s:?}")))
+        .collect::<anyhow::Result<_>>()?;
+    opts.selection = Selection {
+        min_level,
+        statuses,
+    };
+    Ok(opts)
+}
+
+/// Runs `taishi hunt`.
+pub fn run(args: HuntArgs) -> anyhow::Result<()> {
+    if args.rules.is_empty() {
+        bail!(
+            "no rules: pass --rules DIR (e.g. a checkout of SigmaHQ's rules/ folder) or set \
+             TAISHI_HUNT_RULES; taishi does not ship Sigma rules"
+        );
+    }
+    if let Some(n) = args.threads {
+        taishi_hunt::configure_threads(n)?;
+    }
+    let loading = std::time::Instant::now();
+    let (plan, report) = taishi_hunt::load_rules(&args.rules, load_options(&args)?)?;
+    let mut err = std::io::stderr().lock();
+    if !args.quiet {
+        writeln!(
+            err,
+            "Loaded {} rules and {} correlations from {} documents in {:.2} s; {} not loaded, {} without a logsource mapping, {} deselected",
+            report.rules,
+            report.correlations,
+            report.documents,
+            loading.elapsed().as_secs_f64(),
+            report.errors.len(),
+            report.unmapped.len(),
+            report.deselected
+        )?;
+    }
+    if args.verbose {
+        for e in &report.errors {
+            writeln!(err, "rule not loaded: {e}")?;
+        }
+    }
+    if report.rules == 0 && report.correlations == 0 {
+        bail!("no rule loaded from {:?}", args.rules);
+    }
+    let files = taishi_hunt::collect_inputs(&args.paths)?;
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    drop(err);
+    let outcome = taishi_hunt::hunt(&plan, &files, &|n| {
+        if let Some(b) = &bar {
+            b.inc(n);
+        }
+    });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let mut err = std::io::stderr().lock();
+    for e in &outcome.errors {
+        writeln!(err, "error: {e}")?;
+    }
+    let shown = if args.verbose { usize::MAX } else { 10 };
+    for w in outcome.warnings.iter().take(shown) {
+        writeln!(err, "warning: {w}")?;
+    }
+    if outcome.warnings.len() > shown {
+        writeln!(
+            err,
+            "… and {} more warnings (--verbose lists them)",
+            outcome.warnings.len() - shown
+        )?;
+    }
+    let result = match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let mut sink = taishi_hunt::printer(args.format, std::io::BufWriter::new(file));
+            taishi_hunt::emit(&plan, &outcome, sink.as_mut())
+        }
+        None => {
+            let stdout = std::io::stdout().lock();
+            let mut sink = taishi_hunt::printer(args.format, std::io::BufWriter::new(stdout));
+            taishi_hunt::emit(&plan, &outcome, sink.as_mut())
+        }
+    };
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+        r => r.context("writing detections")?,
+    }
+    // The table ends with the summary; machine formats keep standard output clean.
+    if !args.quiet && (args.format != OutputFormat::Table || args.output.is_some()) {
+        taishi_hunt::write_summary(&mut err, &outcome.summary)?;
+    }
+    Ok(())
+}
