@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use event::{Event, Format, Meta};
-pub use source::{Source, sniff};
+pub use source::{Source, read_buffer, sniff};
 pub use time::parse_timestamp;
 
 /// A part of an input that was skipped (corrupt EVTX chunk or record, unparsable line); the scan went on.

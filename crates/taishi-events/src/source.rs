@@ -294,49 +294,51 @@ impl Source {
             .map_err(|e| io_err(path, e))?;
         let entry_path: Arc<Path> =
             Arc::from(PathBuf::from(format!("{}!{}", path.display(), name)));
-        let lower = name.to_lowercase();
-        let head = &buf[..buf.len().min(8192)];
-        let Some(format) = sniff(head, &lower) else {
-            on_warning(Warning {
-                file: entry_path,
-                offset: 0,
-                message: "zip entry is neither EVTX nor text; skipped".into(),
-            });
-            return Ok(0);
-        };
-        let mut event = Event::new(entry_path.clone(), format);
-        Ok(match format {
-            Format::Evtx => {
-                let chunks = ev::chunk_count(buf.len() as u64);
-                let mut n = 0;
-                for c in 0..chunks {
-                    let offset = ev::HEADER_SIZE + c * ev::CHUNK_SIZE;
-                    let data = buf[offset as usize..(offset + ev::CHUNK_SIZE) as usize].to_vec();
-                    n += ev::read_chunk(
-                        data,
-                        offset,
-                        &self.settings,
-                        &mut event,
-                        on_event,
-                        on_warning,
-                    );
-                }
-                n
+        Ok(read_buffer(&buf, entry_path, None, self.year, on_event, on_warning))
+    }
+}
+
+/// Reads a whole in-memory log (a zip entry, standard input, a fuzzer's bytes) as `format`, or as
+/// the format sniffed from its first bytes and `file`'s name. `year` completes RFC 3164 dates.
+/// Returns the number of events delivered; undecodable input is reported through `on_warning`.
+pub fn read_buffer(
+    buf: &[u8],
+    file: Arc<Path>,
+    format: Option<Format>,
+    year: i16,
+    on_event: &mut dyn FnMut(&Event),
+    on_warning: &mut dyn FnMut(Warning),
+) -> u64 {
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let head = &buf[..buf.len().min(8192)];
+    let Some(format) = format.or_else(|| sniff(head, &name)) else {
+        on_warning(Warning {
+            file,
+            offset: 0,
+            message: "neither EVTX nor text; skipped".into(),
+        });
+        return 0;
+    };
+    let mut event = Event::new(file.clone(), format);
+    match format {
+        Format::Evtx => {
+            let settings = ev::settings();
+            let mut n = 0;
+            for c in 0..ev::chunk_count(buf.len() as u64) {
+                let offset = ev::HEADER_SIZE + c * ev::CHUNK_SIZE;
+                let data = buf[offset as usize..(offset + ev::CHUNK_SIZE) as usize].to_vec();
+                n += ev::read_chunk(data, offset, &settings, &mut event, on_event, on_warning);
             }
-            Format::Json => text::read_document(&buf, &mut event, on_event, on_warning),
-            _ => {
-                event.meta.channel = text::channel_for(format, Path::new(name));
-                text::read_lines(
-                    &buf,
-                    0,
-                    Some(1),
-                    self.year,
-                    &mut event,
-                    on_event,
-                    on_warning,
-                )
-            }
-        })
+            n
+        }
+        Format::Json => text::read_document(buf, &mut event, on_event, on_warning),
+        _ => {
+            event.meta.channel = text::channel_for(format, &file);
+            text::read_lines(buf, 0, Some(1), year, &mut event, on_event, on_warning)
+        }
     }
 }
 
