@@ -1,3 +1,18 @@
 //! The closed loop: findings, notices, deadlines, verification, escalation, scores and bulletins.
 //!
-//! Being built; see ARCHITECTURE.md for what this crate owns.
+//! Being assembled; see the module docs.
+
+mod calendar;
+mod clock;
+mod policy;
+pub mod score;
+mod sweep;
+mod tree;
+
+pub use calendar::WorkCalendar;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use policy::{
+    AutoIssuePolicy, Criticality, DeadlineBasis, DeadlineDays, LevelPolicy, LoopPolicy, PolicyError,
+};
+pub use sweep::{LoopEvent, LoopEventKind, sweep_notice};
+pub use tree::{OrgNode, OrgTree, TreeError};
