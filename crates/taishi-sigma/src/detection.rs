@@ -7,6 +7,8 @@ use taishi_fields::{FieldSource, Value};
 
 use crate::condition::{self, Cond, OfTarget, Quantity};
 use crate::error::FieldError;
+pub use crate::fieldcache::EvalScratch;
+use crate::fieldcache::NO_SLOT;
 use crate::matcher::{Matcher, lower_into};
 use crate::value::{Placeholders, TestKind, compile_values};
 use crate::yaml::Yaml;
@@ -20,6 +22,10 @@ pub struct FieldTest {
     pub kind: TestKind,
     needs_lower: bool,
     needs_text: bool,
+    /// Every matcher reads only the lowercased text: the per-event cache can serve it.
+    lower_only: bool,
+    /// Per-event cache slot of the field ([`NO_SLOT`] until the plan interns it).
+    pub(crate) slot: u32,
 }
 
 impl FieldTest {
@@ -33,11 +39,14 @@ impl FieldTest {
         let needs_text = all
             .iter()
             .any(|m| !matches!(m, Matcher::Int { .. } | Matcher::Cmp { .. }));
+        let lower_only = !all.is_empty() && all.iter().all(|m| m.lower_only());
         FieldTest {
             field,
             kind,
             needs_lower,
             needs_text,
+            lower_only,
+            slot: NO_SLOT,
         }
     }
 }
@@ -59,12 +68,6 @@ pub enum Node {
     Keywords(FieldTest),
     /// A constant (an empty logsource condition).
     Const(bool),
-}
-
-/// Reusable per-thread buffers for evaluation.
-#[derive(Debug, Default)]
-pub struct EvalScratch {
-    low: String,
 }
 
 fn test_values(
@@ -91,6 +94,10 @@ fn any_value(
     s: &mut EvalScratch,
     keywords: bool,
 ) -> bool {
+    if !keywords && t.lower_only && t.slot != NO_SLOT {
+        let (_, values) = s.lowered(t.slot, &t.field, ev);
+        return values.iter().any(|v| ms.iter().any(|m| m.matches_lower(v)));
+    }
     let mut hit = false;
     let low = &mut s.low;
     if keywords {
@@ -287,6 +294,21 @@ impl Node {
             Node::Field(t) => Node::Field(test(t)),
             Node::Keywords(t) => Node::Keywords(t.clone()),
             Node::Const(b) => Node::Const(*b),
+        }
+    }
+
+    /// Gives every field test a slot of the per-event value cache, one per distinct field name.
+    pub(crate) fn assign_slots(&mut self, slots: &mut HashMap<Box<str>, u32>) {
+        match self {
+            Node::And(c) | Node::Or(c) | Node::AtLeast(_, c) => {
+                c.iter_mut().for_each(|n| n.assign_slots(slots))
+            }
+            Node::Not(n) => n.assign_slots(slots),
+            Node::Field(t) => {
+                let next = slots.len() as u32;
+                t.slot = *slots.entry(t.field.clone()).or_insert(next);
+            }
+            Node::Keywords(_) | Node::Const(_) => {}
         }
     }
 

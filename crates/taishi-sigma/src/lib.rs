@@ -107,6 +107,8 @@ mod condition;
 pub mod correlation;
 mod detection;
 mod error;
+mod fieldcache;
+mod index;
 mod loader;
 mod mapping;
 mod matcher;

@@ -290,7 +290,6 @@ impl Loader {
                             rule: idx as u32,
                             cond,
                             det,
-                            needles: None,
                         });
                     }
                     if let Some(id) = &meta.id {

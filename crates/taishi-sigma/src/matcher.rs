@@ -42,10 +42,12 @@ pub enum StrOp {
 
 impl StrOp {
     fn apply(self, hay: &str, needle: &str) -> bool {
+        let (h, n) = (hay.as_bytes(), needle.as_bytes());
+        // Comparing one byte first avoids most calls to memcmp for lists of suffixes.
         match self {
-            StrOp::Eq => hay == needle,
-            StrOp::Starts => hay.starts_with(needle),
-            StrOp::Ends => hay.ends_with(needle),
+            StrOp::Eq => h.len() == n.len() && h.last() == n.last() && h == n,
+            StrOp::Starts => h.len() >= n.len() && h.first() == n.first() && h.starts_with(n),
+            StrOp::Ends => h.len() >= n.len() && h.last() == n.last() && h.ends_with(n),
             StrOp::Contains => {
                 needle.is_empty()
                     || memchr::memmem::find(hay.as_bytes(), needle.as_bytes()).is_some()
@@ -127,6 +129,8 @@ pub enum Matcher {
         needle: Box<str>,
         /// Case-sensitive (`cased` modifier).
         cased: bool,
+        /// A precompiled substring searcher for `Contains`.
+        finder: Option<Box<memchr::memmem::Finder<'static>>>,
     },
     /// A wildcard pattern that is not a plain prefix/suffix/substring.
     Glob {
@@ -178,6 +182,40 @@ pub enum Matcher {
 }
 
 impl Matcher {
+    /// A literal matcher, with a precompiled searcher for non-empty substrings.
+    pub fn string(op: StrOp, needle: String, cased: bool) -> Matcher {
+        let finder = (op == StrOp::Contains && !needle.is_empty())
+            .then(|| Box::new(memchr::memmem::Finder::new(needle.as_bytes()).into_owned()));
+        Matcher::Str {
+            op,
+            needle: needle.into(),
+            cased,
+            finder,
+        }
+    }
+
+    /// Whether the matcher reads nothing but the lowercased text of a non-null value.
+    pub fn lower_only(&self) -> bool {
+        matches!(
+            self,
+            Matcher::Str { cased: false, .. } | Matcher::Glob { cased: false, .. }
+        )
+    }
+
+    /// Tests a lowercased value; only for matchers where [`Matcher::lower_only`] holds.
+    pub fn matches_lower(&self, low: &str) -> bool {
+        match self {
+            Matcher::Str {
+                op, needle, finder, ..
+            } => match finder {
+                Some(f) => f.find(low.as_bytes()).is_some(),
+                None => op.apply(low, needle),
+            },
+            Matcher::Glob { re, .. } => re.is_match(low),
+            _ => false,
+        }
+    }
+
     /// Whether the matcher reads the lowercased text of the value.
     pub fn needs_lower(&self) -> bool {
         match self {
@@ -224,9 +262,20 @@ impl Matcher {
         event: &dyn FieldSource,
     ) -> bool {
         match self {
-            Matcher::Str { op, needle, cased } => match orig {
+            Matcher::Str {
+                op,
+                needle,
+                cased,
+                finder,
+            } => match orig {
                 None => false,
-                Some(o) => op.apply(if *cased { o } else { low }, needle),
+                Some(o) => {
+                    let hay = if *cased { o } else { low };
+                    match finder {
+                        Some(f) => f.find(hay.as_bytes()).is_some(),
+                        None => op.apply(hay, needle),
+                    }
+                }
             },
             Matcher::Glob { re, cased, .. } => match orig {
                 None => false,

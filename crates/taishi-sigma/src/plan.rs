@@ -1,16 +1,14 @@
-//! The compiled plan: rules indexed by `Channel` and `EventID`, an Aho-Corasick literal prefilter,
-//! and the evaluation loop that meets each event only with the rules that could match it.
+//! The compiled plan: rules indexed by `Channel` and `EventID` (see [`crate::index`]), a literal
+//! prefilter per index bucket, and the evaluation loop that meets each event only with the
+//! rules that could match it.
 
-use std::collections::HashMap;
-
-use aho_corasick::AhoCorasick;
 use taishi_fields::{FieldSource, Value};
 
 use crate::correlation::CorrelationDef;
 use crate::detection::{EvalScratch, Node};
-use crate::matcher::{Matcher, StrOp, lower_into};
+use crate::index::{Index, Keys, required_all};
+use crate::matcher::lower_into;
 use crate::rule::RuleMeta;
-use crate::value::TestKind;
 
 /// The event field the index reads for the channel (EVTX `System/Channel`).
 pub const CHANNEL_FIELD: &str = "Channel";
@@ -35,8 +33,6 @@ pub(crate) struct Variant {
     pub cond: Node,
     /// The rule's detection (with meta filters).
     pub det: Node,
-    /// Prefilter needle ids; `None` = always evaluate.
-    pub needles: Option<Vec<u32>>,
 }
 
 impl Variant {
@@ -45,33 +41,15 @@ impl Variant {
     }
 }
 
-#[derive(Debug, Default, Clone)]
-struct ChannelBucket {
-    by_event_id: HashMap<i64, Vec<u32>>,
-    /// Variants of this channel for any event id (and the global ones), for ids not listed.
-    any_event_id: Vec<u32>,
-    /// Every variant that could meet an event of this channel.
-    all: Vec<u32>,
-}
-
-/// Index of variants by channel (lowercased) and event id.
-#[derive(Debug, Default, Clone)]
-struct Index {
-    channels: HashMap<String, ChannelBucket>,
-    /// Variants without a channel key.
-    global: Vec<u32>,
-    /// Every variant.
-    everything: Vec<u32>,
-}
-
 /// Reusable per-thread state for [`Plan::matches_into`]; keep one per worker thread.
 #[derive(Debug, Default)]
 pub struct Scratch {
     eval: EvalScratch,
     text: String,
     low: String,
-    hits: Vec<u32>,
+    stamps: Vec<u32>,
     generation: u32,
+    cands: Vec<u32>,
 }
 
 /// A detection of one rule on one event.
@@ -98,6 +76,8 @@ pub struct PlanStats {
     pub prefiltered: usize,
     /// Distinct prefilter literals.
     pub needles: usize,
+    /// Index buckets (each with its own prefilter automaton, built on first use).
+    pub buckets: usize,
 }
 
 /// A compiled rule set. `Send + Sync`: share one plan between threads, each with its own
@@ -107,119 +87,8 @@ pub struct Plan {
     pub(crate) rules: Vec<RuleInfo>,
     pub(crate) variants: Vec<Variant>,
     index: Index,
-    prefilter: Option<AhoCorasick>,
-    needle_count: usize,
     pub(crate) correlations: Vec<CorrelationDef>,
     stats: PlanStats,
-}
-
-/// Which exact values a tree requires of a field: `Some(values)` when every accepted event has
-/// one of them (lowercased text for strings, decimal for integers).
-fn required_values(node: &Node, field: &str, ints: bool) -> Option<Vec<String>> {
-    match node {
-        Node::Field(t) if &*t.field == field => match &t.kind {
-            TestKind::Any(ms) => ms
-                .iter()
-                .map(|m| match m {
-                    Matcher::Int { value, .. } if ints => Some(value.to_string()),
-                    Matcher::Str {
-                        op: StrOp::Eq,
-                        needle,
-                        cased: false,
-                    } if !ints => Some(needle.to_string()),
-                    _ => None,
-                })
-                .collect(),
-            _ => None,
-        },
-        Node::And(c) => required_all(c.iter(), field, ints),
-        Node::Or(c) => {
-            let all: Option<Vec<Vec<String>>> =
-                c.iter().map(|n| required_values(n, field, ints)).collect();
-            all.map(|v| {
-                let mut out: Vec<String> = v.into_iter().flatten().collect();
-                out.sort();
-                out.dedup();
-                out
-            })
-        }
-        _ => None,
-    }
-}
-
-/// [`required_values`] of a conjunction.
-fn required_all<'a>(
-    nodes: impl Iterator<Item = &'a Node>,
-    field: &str,
-    ints: bool,
-) -> Option<Vec<String>> {
-    let sets: Vec<Vec<String>> = nodes
-        .filter_map(|n| required_values(n, field, ints))
-        .collect();
-    let mut it = sets.into_iter();
-    let first = it.next()?;
-    Some(it.fold(first, |acc, s| {
-        acc.into_iter().filter(|v| s.contains(v)).collect()
-    }))
-}
-
-fn merged(parts: &[&[u32]]) -> Vec<u32> {
-    let mut v: Vec<u32> = parts.iter().flat_map(|p| p.iter().copied()).collect();
-    v.sort_unstable();
-    v.dedup();
-    v
-}
-
-impl Index {
-    fn build(variants: &[Variant], stats: &mut PlanStats) -> Index {
-        let mut channel_any: HashMap<String, Vec<u32>> = HashMap::new();
-        let mut channel_eid: HashMap<String, HashMap<i64, Vec<u32>>> = HashMap::new();
-        let mut global = Vec::new();
-        for (i, v) in variants.iter().enumerate() {
-            let i = i as u32;
-            let Some(channels) = required_all([&v.cond, &v.det].into_iter(), CHANNEL_FIELD, false)
-            else {
-                global.push(i);
-                continue;
-            };
-            stats.indexed_by_channel += 1;
-            let eids: Option<Vec<i64>> =
-                required_all([&v.cond, &v.det].into_iter(), EVENT_ID_FIELD, true)
-                    .and_then(|e| e.iter().map(|s| s.parse().ok()).collect());
-            if eids.is_some() {
-                stats.indexed_by_event_id += 1;
-            }
-            for ch in channels {
-                match &eids {
-                    Some(ids) => {
-                        let m = channel_eid.entry(ch.clone()).or_default();
-                        ids.iter().for_each(|id| m.entry(*id).or_default().push(i));
-                        channel_any.entry(ch).or_default();
-                    }
-                    None => channel_any.entry(ch).or_default().push(i),
-                }
-            }
-        }
-        let mut channels = HashMap::new();
-        for (ch, any) in channel_any {
-            let by = channel_eid.remove(&ch).unwrap_or_default();
-            let all_eid: Vec<u32> = by.values().flatten().copied().collect();
-            let bucket = ChannelBucket {
-                by_event_id: by
-                    .iter()
-                    .map(|(id, vs)| (*id, merged(&[vs, &any, &global])))
-                    .collect(),
-                any_event_id: merged(&[&any, &global]),
-                all: merged(&[&any, &global, &all_eid]),
-            };
-            channels.insert(ch, bucket);
-        }
-        Index {
-            channels,
-            global,
-            everything: (0..variants.len() as u32).collect(),
-        }
-    }
 }
 
 fn event_id(v: &Value<'_>) -> Option<i64> {
@@ -237,46 +106,50 @@ impl Plan {
         mut variants: Vec<Variant>,
         correlations: Vec<CorrelationDef>,
     ) -> Plan {
-        let mut stats = PlanStats {
-            rules: rules.len(),
-            variants: variants.len(),
-            ..PlanStats::default()
-        };
+        let mut slots = std::collections::HashMap::new();
+        for v in &mut variants {
+            v.cond.assign_slots(&mut slots);
+            v.det.assign_slots(&mut slots);
+        }
         // Prefilter literals come from the rule's own detection, not from the logsource
         // conditions the index already guarantees.
-        let mut ids: HashMap<String, u32> = HashMap::new();
-        let mut needles: Vec<String> = Vec::new();
-        for v in variants.iter_mut() {
-            v.needles = v.det.needles().map(|ns| {
-                ns.into_iter()
-                    .map(|n| {
-                        *ids.entry(n.clone()).or_insert_with(|| {
-                            needles.push(n);
-                            (needles.len() - 1) as u32
-                        })
-                    })
-                    .collect()
-            });
-            if v.needles.is_some() {
-                stats.prefiltered += 1;
-            }
-        }
-        stats.needles = needles.len();
-        let prefilter = if needles.is_empty() {
-            None
-        } else {
-            AhoCorasick::new(&needles).ok()
+        let needles: Vec<Option<Vec<String>>> = variants.iter().map(|v| v.det.needles()).collect();
+        let keys: Vec<Keys> = variants
+            .iter()
+            .map(|v| {
+                let both = || [&v.cond, &v.det].into_iter();
+                let channels = required_all(both(), CHANNEL_FIELD, false);
+                let eids = channels.as_ref().and_then(|_| {
+                    required_all(both(), EVENT_ID_FIELD, true)?
+                        .iter()
+                        .map(|s| s.parse().ok())
+                        .collect()
+                });
+                (channels, eids)
+            })
+            .collect();
+        let index = Index::build(&keys, &needles);
+        let mut distinct: Vec<&str> = needles
+            .iter()
+            .flatten()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let stats = PlanStats {
+            rules: rules.len(),
+            variants: variants.len(),
+            indexed_by_channel: index.indexed_by_channel,
+            indexed_by_event_id: index.indexed_by_event_id,
+            prefiltered: needles.iter().filter(|n| n.is_some()).count(),
+            needles: distinct.len(),
+            buckets: index.buckets.len(),
         };
-        if prefilter.is_none() {
-            variants.iter_mut().for_each(|v| v.needles = None);
-        }
-        let index = Index::build(&variants, &mut stats);
         Plan {
             rules,
             variants,
             index,
-            prefilter,
-            needle_count: needles.len(),
             correlations,
             stats,
         }
@@ -292,27 +165,22 @@ impl Plan {
         self.stats
     }
 
-    fn candidates<'p>(&'p self, ev: &dyn FieldSource, s: &mut Scratch) -> &'p [u32] {
-        let mut channel_count = 0;
+    fn bucket(&self, ev: &dyn FieldSource, s: &mut Scratch) -> usize {
+        let mut count = 0;
         let low = &mut s.low;
         ev.visit_field(CHANNEL_FIELD, &mut |v| {
-            channel_count += 1;
-            if channel_count == 1 {
+            count += 1;
+            if count == 1 {
                 match v.as_text() {
                     Some(t) => lower_into(&t, low),
                     None => low.clear(),
                 }
             }
         });
-        if channel_count != 1 {
-            return if channel_count == 0 {
-                &self.index.global
-            } else {
-                &self.index.everything
-            };
-        }
-        let Some(bucket) = self.index.channels.get(s.low.as_str()) else {
-            return &self.index.global;
+        let channel = match count {
+            0 => Ok(None),
+            1 => Ok(Some(s.low.as_str())),
+            _ => Err(()),
         };
         let mut ids = 0;
         let mut id = None;
@@ -320,22 +188,28 @@ impl Plan {
             ids += 1;
             id = event_id(v);
         });
-        match (ids, id) {
-            (0, _) => &bucket.any_event_id,
-            (1, Some(id)) => bucket.by_event_id.get(&id).unwrap_or(&bucket.any_event_id),
-            _ => &bucket.all,
-        }
+        let event_id = if ids > 1 { Err(()) } else { Ok(id) };
+        self.index.bucket(channel, event_id)
     }
 
-    fn scan_text(&self, ev: &dyn FieldSource, s: &mut Scratch) {
-        let Some(ac) = &self.prefilter else { return };
-        if s.hits.len() != self.needle_count {
-            s.hits = vec![0; self.needle_count];
-            s.generation = 0;
+    /// Fills `s.cands` with the variants of bucket `b` the prefilter admits, ascending.
+    fn admitted(&self, b: usize, ev: &dyn FieldSource, s: &mut Scratch) {
+        let bucket = &self.index.buckets[b];
+        s.cands.clear();
+        s.cands.extend_from_slice(&bucket.always);
+        if bucket.needles.is_empty() {
+            return;
+        }
+        let Some(ac) = bucket.automaton() else {
+            s.cands = bucket.all_members();
+            return;
+        };
+        if s.stamps.len() < bucket.needles.len() {
+            s.stamps.resize(bucket.needles.len(), 0);
         }
         s.generation = s.generation.wrapping_add(1);
         if s.generation == 0 {
-            s.hits.iter_mut().for_each(|h| *h = 0);
+            s.stamps.iter_mut().for_each(|h| *h = 0);
             s.generation = 1;
         }
         s.text.clear();
@@ -347,41 +221,40 @@ impl Plan {
                 text.push('\n');
             }
         });
+        let g = s.generation;
+        let before = s.cands.len();
         for m in ac.find_overlapping_iter(s.text.as_str()) {
-            s.hits[m.pattern().as_usize()] = s.generation;
+            let n = m.pattern().as_usize();
+            if s.stamps[n] != g {
+                s.stamps[n] = g;
+                s.cands.extend_from_slice(&bucket.needle_variants[n]);
+            }
+        }
+        if s.cands.len() > before {
+            s.cands.sort_unstable();
+            s.cands.dedup();
         }
     }
 
-    /// Appends the indices of the rules matching `ev` to `out` (each rule once, ascending). The fast path: index, prefilter, then the compiled trees.
+    /// Appends the indices of the rules matching `ev` to `out` (each rule once, ascending).
+    /// The fast path: index bucket, prefilter, then the compiled trees.
     pub fn matches_into(&self, ev: &dyn FieldSource, s: &mut Scratch, out: &mut Vec<usize>) {
-        let cands = self.candidates(ev, s);
-        if cands.is_empty() {
-            return;
-        }
-        let mut scanned = false;
+        let b = self.bucket(ev, s);
+        self.admitted(b, ev, s);
+        s.eval.begin_event();
         let mut last: Option<u32> = None;
-        for &vi in cands {
-            let v = &self.variants[vi as usize];
+        for i in 0..s.cands.len() {
+            let v = &self.variants[s.cands[i] as usize];
             if last == Some(v.rule) {
                 continue;
-            }
-            if let Some(ns) = &v.needles {
-                if !scanned {
-                    self.scan_text(ev, s);
-                    scanned = true;
-                }
-                let g = s.generation;
-                if !ns.iter().any(|&n| s.hits[n as usize] == g) {
-                    continue;
-                }
             }
             if v.eval(ev, &mut s.eval) {
                 last = Some(v.rule);
                 out.push(v.rule as usize);
             }
         }
-        // Candidate lists are sorted by variant, and a rule's variants are contiguous, so the
-        // rules appended are ascending and unique.
+        // Candidates are sorted by variant, and a rule's variants are contiguous, so the rules
+        // appended are ascending and unique.
     }
 
     /// The matching rules with the fields behind each match; allocates, for convenience.
@@ -404,6 +277,7 @@ impl Plan {
         ev: &dyn FieldSource,
     ) -> Vec<(String, Value<'static>)> {
         let mut s = EvalScratch::default();
+        s.begin_event();
         let mut out = Vec::new();
         for v in self.variants.iter().filter(|v| v.rule as usize == rule) {
             if v.eval(ev, &mut s) {
@@ -418,6 +292,7 @@ impl Plan {
     /// exists to check the fast path (property tests) and for debugging a rule.
     pub fn interpret(&self, ev: &dyn FieldSource) -> Vec<usize> {
         let mut s = EvalScratch::default();
+        s.begin_event();
         let mut out: Vec<usize> = self
             .variants
             .iter()

@@ -229,11 +229,7 @@ fn compile_str(s: &SigmaStr, cased: bool) -> Result<Matcher, String> {
         }
     }
     let fold = |l: &str| if cased { l.to_owned() } else { lower(l) };
-    let str_m = |op, l: &str| Matcher::Str {
-        op,
-        needle: fold(l).into(),
-        cased,
-    };
+    let str_m = |op, l: &str| Matcher::string(op, fold(l), cased);
     Ok(match parts.as_slice() {
         [] => Matcher::Empty,
         [Part::Lit(l)] => str_m(StrOp::Eq, l),

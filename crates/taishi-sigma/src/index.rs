@@ -1,0 +1,240 @@
+//! The rule index: variants grouped into buckets by the `Channel` and `EventID` values they
+//! require, each bucket with its own Aho-Corasick automaton over the prefilter literals of its
+//! variants (built on first use, so loading stays fast and unused buckets cost nothing).
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
+use crate::detection::Node;
+use crate::matcher::{Matcher, StrOp};
+use crate::value::TestKind;
+
+/// A set of variants an event may meet, with the prefilter of those that have literals.
+#[derive(Debug, Default)]
+pub(crate) struct Bucket {
+    /// Variants evaluated whatever the text (no prefilter literals), ascending.
+    pub always: Vec<u32>,
+    /// Distinct literals of the prefiltered variants.
+    pub needles: Vec<String>,
+    /// Per literal, the variants it admits.
+    pub needle_variants: Vec<Vec<u32>>,
+    /// Built on first use.
+    pub ac: OnceLock<Option<AhoCorasick>>,
+}
+
+impl Bucket {
+    fn new(members: &[u32], needles_of: &[Option<Vec<String>>]) -> Bucket {
+        let mut b = Bucket::default();
+        let mut ids: HashMap<&str, usize> = HashMap::new();
+        for &v in members {
+            match &needles_of[v as usize] {
+                None => b.always.push(v),
+                Some(ns) => {
+                    for n in ns {
+                        let id = *ids.entry(n.as_str()).or_insert_with(|| {
+                            b.needles.push(n.clone());
+                            b.needle_variants.push(Vec::new());
+                            b.needles.len() - 1
+                        });
+                        b.needle_variants[id].push(v);
+                    }
+                }
+            }
+        }
+        b
+    }
+
+    /// The automaton, or `None` when there are no literals (or it could not be built, in which
+    /// case the caller must evaluate every variant).
+    pub fn automaton(&self) -> Option<&AhoCorasick> {
+        self.ac
+            .get_or_init(|| {
+                if self.needles.is_empty() {
+                    return None;
+                }
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::ContiguousNFA))
+                    .build(&self.needles)
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    /// Every variant of the bucket, for when no automaton can be built.
+    pub fn all_members(&self) -> Vec<u32> {
+        let mut v: Vec<u32> = self
+            .always
+            .iter()
+            .chain(self.needle_variants.iter().flatten())
+            .copied()
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+}
+
+#[derive(Debug, Default)]
+struct ChannelBuckets {
+    by_event_id: HashMap<i64, usize>,
+    /// For event ids no variant names (and events without an id).
+    any_event_id: usize,
+    /// For events with several event ids.
+    all: usize,
+}
+
+/// Buckets by lowercased channel and event id.
+#[derive(Debug, Default)]
+pub(crate) struct Index {
+    channels: HashMap<String, ChannelBuckets>,
+    /// Events of an unknown or missing channel.
+    global: usize,
+    /// Events with several channels.
+    everything: usize,
+    pub buckets: Vec<Bucket>,
+    pub indexed_by_channel: usize,
+    pub indexed_by_event_id: usize,
+}
+
+/// The channels and event ids a variant requires (`None`: unconstrained).
+pub(crate) type Keys = (Option<Vec<String>>, Option<Vec<i64>>);
+
+/// Which exact values a tree requires of a field: `Some(values)` when every accepted event has
+/// one of them (lowercased text for strings, decimal for integers).
+fn required_values(node: &Node, field: &str, ints: bool) -> Option<Vec<String>> {
+    match node {
+        Node::Field(t) if &*t.field == field => match &t.kind {
+            TestKind::Any(ms) => ms
+                .iter()
+                .map(|m| match m {
+                    Matcher::Int { value, .. } if ints => Some(value.to_string()),
+                    Matcher::Str {
+                        op: StrOp::Eq,
+                        needle,
+                        cased: false,
+                        ..
+                    } if !ints => Some(needle.to_string()),
+                    _ => None,
+                })
+                .collect(),
+            _ => None,
+        },
+        Node::And(c) => required_all(c.iter(), field, ints),
+        Node::Or(c) => {
+            let all: Option<Vec<Vec<String>>> =
+                c.iter().map(|n| required_values(n, field, ints)).collect();
+            all.map(|v| {
+                let mut out: Vec<String> = v.into_iter().flatten().collect();
+                out.sort();
+                out.dedup();
+                out
+            })
+        }
+        _ => None,
+    }
+}
+
+/// [`required_values`] of a conjunction.
+pub(crate) fn required_all<'a>(
+    nodes: impl Iterator<Item = &'a Node>,
+    field: &str,
+    ints: bool,
+) -> Option<Vec<String>> {
+    let sets: Vec<Vec<String>> = nodes
+        .filter_map(|n| required_values(n, field, ints))
+        .collect();
+    let mut it = sets.into_iter();
+    let first = it.next()?;
+    Some(it.fold(first, |acc, s| {
+        acc.into_iter().filter(|v| s.contains(v)).collect()
+    }))
+}
+
+fn merged(parts: &[&[u32]]) -> Vec<u32> {
+    let mut v: Vec<u32> = parts.iter().flat_map(|p| p.iter().copied()).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+impl Index {
+    /// Builds the buckets. `keys[v]` is the (channels, event ids) variant `v` requires (each
+    /// `None` when unconstrained); `needles[v]` its prefilter literals.
+    pub fn build(keys: &[Keys], needles: &[Option<Vec<String>>]) -> Index {
+        let mut idx = Index::default();
+        let mut channel_any: HashMap<&str, Vec<u32>> = HashMap::new();
+        let mut channel_eid: HashMap<&str, HashMap<i64, Vec<u32>>> = HashMap::new();
+        let mut global = Vec::new();
+        for (i, (channels, eids)) in keys.iter().enumerate() {
+            let i = i as u32;
+            let Some(channels) = channels else {
+                global.push(i);
+                continue;
+            };
+            idx.indexed_by_channel += 1;
+            idx.indexed_by_event_id += usize::from(eids.is_some());
+            for ch in channels {
+                match eids {
+                    Some(ids) => {
+                        let m = channel_eid.entry(ch).or_default();
+                        ids.iter().for_each(|id| m.entry(*id).or_default().push(i));
+                        channel_any.entry(ch).or_default();
+                    }
+                    None => channel_any.entry(ch).or_default().push(i),
+                }
+            }
+        }
+        let mut add = |members: Vec<u32>| {
+            idx.buckets.push(Bucket::new(&members, needles));
+            idx.buckets.len() - 1
+        };
+        let everything: Vec<u32> = (0..keys.len() as u32).collect();
+        let mut channels = HashMap::new();
+        for (ch, any) in channel_any {
+            let by = channel_eid.remove(ch).unwrap_or_default();
+            let all_eid: Vec<u32> = by.values().flatten().copied().collect();
+            let cb = ChannelBuckets {
+                by_event_id: by
+                    .iter()
+                    .map(|(id, vs)| (*id, add(merged(&[vs, &any, &global]))))
+                    .collect(),
+                any_event_id: add(merged(&[&any, &global])),
+                all: add(merged(&[&any, &global, &all_eid])),
+            };
+            channels.insert(ch.to_owned(), cb);
+        }
+        let global = add(global);
+        let everything = add(everything);
+        Index {
+            channels,
+            global,
+            everything,
+            ..idx
+        }
+    }
+
+    /// The bucket for an event. `channel` is the lowercased channel (`None`: absent; several
+    /// channels are passed as `Err(())`), `event_id` likewise.
+    pub fn bucket(
+        &self,
+        channel: Result<Option<&str>, ()>,
+        event_id: Result<Option<i64>, ()>,
+    ) -> usize {
+        let ch = match channel {
+            Err(()) => return self.everything,
+            Ok(None) => return self.global,
+            Ok(Some(c)) => c,
+        };
+        let Some(cb) = self.channels.get(ch) else {
+            return self.global;
+        };
+        match event_id {
+            Err(()) => cb.all,
+            Ok(None) => cb.any_event_id,
+            Ok(Some(id)) => cb.by_event_id.get(&id).copied().unwrap_or(cb.any_event_id),
+        }
+    }
+}
