@@ -16,6 +16,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod bootstrap;
 mod error;
 pub mod launch;
 mod observe;

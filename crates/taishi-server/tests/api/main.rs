@@ -1,0 +1,5 @@
+//! Handler tests of the HTTP API over a temporary SQLite store, through `Router::oneshot`.
+
+mod authz;
+mod common;
+mod handlers;
