@@ -2,6 +2,7 @@
 //!
 //! Being assembled; see the module docs.
 
+pub mod bulletin;
 mod calendar;
 mod clock;
 mod policy;
