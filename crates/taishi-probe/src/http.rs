@@ -328,6 +328,14 @@ impl Reader {
             if self.buf.len() - self.pos > max {
                 return Err(HttpError::HeadersTooLarge(max));
             }
+            let got = &self.buf[self.pos..];
+            if !got.is_empty() && !b"HTTP/".starts_with(&got[..got.len().min(5)]) {
+                let start = String::from_utf8_lossy(&got[..got.len().min(40)]).into_owned();
+                return Err(HttpError::Malformed(format!(
+                    "not an HTTP response: {:?}",
+                    start
+                )));
+            }
             if self.fill().await? == 0 {
                 return Err(HttpError::Malformed(
                     "connection closed before the end of the headers".into(),

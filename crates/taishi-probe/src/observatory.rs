@@ -81,13 +81,16 @@ pub fn score(input: &ObsInput) -> ObsScore {
             .find(|(k, _)| k == n)
             .map(|(_, v)| v.trim().to_string())
     };
-    let hsts_ok =
-        input.https && get("strict-transport-security").is_some_and(|v| max_age(&v).is_some());
+    let hsts_ok = input.https
+        && get("strict-transport-security")
+            .and_then(|v| max_age(&v))
+            .is_some_and(|a| a >= 15_768_000);
     let csp_header = get("content-security-policy");
     let tests = vec![
         csp(
             csp_header.as_deref(),
             get("content-security-policy-report-only").is_some(),
+            input.https,
         ),
         cookies(input, hsts_ok),
         cors(
@@ -148,22 +151,53 @@ fn r(test: &'static str, result: &'static str, modifier: i32) -> TestResult {
     }
 }
 
-/// Parses a CSP into (directive, sources); `None` when a directive repeats or the text is empty.
+/// Parses the first CSP policy into (directive, sources). `None` is "csp-header-invalid": a
+/// policy shorter than the shortest useful one, or a repeated directive other than
+/// report-uri/report-to. A `-src` directive with no sources means `'none'`.
 fn parse_csp(v: &str) -> Option<Vec<(String, Vec<String>)>> {
+    // Several policies (comma-separated) are intersected upstream; we analyse the first.
+    let policy = v
+        .split(',')
+        .next()
+        .unwrap_or_default()
+        .replace(['\r', '\n'], "");
+    let policy = policy.trim();
+    if policy.len() < "img-src".len() - 1 {
+        return None;
+    }
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
-    for part in v.split(';') {
+    for part in policy.split(';') {
         let mut words = part.split_whitespace();
         let Some(name) = words.next() else { continue };
         let name = name.to_ascii_lowercase();
         if out.iter().any(|(n, _)| *n == name) {
+            if name == "report-uri" || name == "report-to" {
+                continue;
+            }
             return None;
         }
-        out.push((name, words.map(|w| w.to_ascii_lowercase()).collect()));
+        let mut sources: Vec<String> = words.map(|w| w.to_lowercase()).collect();
+        if sources.is_empty() && name.ends_with("-src") {
+            sources.push("'none'".into());
+        }
+        out.push((name, sources));
     }
     if out.is_empty() { None } else { Some(out) }
 }
 
-fn csp(header: Option<&str>, report_only: bool) -> TestResult {
+/// Sources the upstream test calls "dangerously broad".
+const BROAD: [&str; 8] = [
+    "ftp:",
+    "http:",
+    "https:",
+    "*",
+    "http://*",
+    "http://*.*",
+    "https://*",
+    "https://*.*",
+];
+
+fn csp(header: Option<&str>, report_only: bool, https: bool) -> TestResult {
     const T: &str = "content-security-policy";
     let Some(v) = header else {
         return if report_only {
@@ -176,53 +210,77 @@ fn csp(header: Option<&str>, report_only: bool) -> TestResult {
         return r(T, "csp-header-invalid", -25);
     };
     let find = |n: &str| dirs.iter().find(|(d, _)| d == n).map(|(_, s)| s.clone());
-    let default = find("default-src");
-    let effective = |n: &str| find(n).or_else(|| default.clone());
-    let script = effective("script-src");
-    let style = effective("style-src");
-    let insecure = |s: &Option<Vec<String>>| {
-        s.as_ref()
-            .is_some_and(|v| v.iter().any(|x| x == "http:" || x.starts_with("http://")))
-    };
-    let has =
-        |s: &Option<Vec<String>>, w: &str| s.as_ref().is_some_and(|v| v.iter().any(|x| x == w));
-    let nonce_or_hash = |s: &Option<Vec<String>>| {
-        s.as_ref().is_some_and(|v| {
-            v.iter().any(|x| {
-                x.starts_with("'nonce-") || x.starts_with("'sha") || x == "'strict-dynamic'"
-            })
+    let star = || vec!["*".to_string()];
+    let object = find("object-src")
+        .or_else(|| find("default-src"))
+        .unwrap_or_else(star);
+    let mut script = find("script-src")
+        .or_else(|| find("default-src"))
+        .unwrap_or_else(star);
+    let mut style = find("style-src")
+        .or_else(|| find("default-src"))
+        .unwrap_or_else(star);
+    let nonce_or_hash = |s: &[String]| {
+        s.iter().any(|x| {
+            ["'sha256-", "'sha384-", "'sha512-", "'nonce-"]
+                .iter()
+                .any(|p| x.starts_with(p))
         })
     };
-    let wide = |s: &Option<Vec<String>>| {
-        s.as_ref()
-            .is_some_and(|v| v.iter().any(|x| x == "*" || x == "data:" || x == "https:"))
+    for list in [&mut script, &mut style] {
+        if nonce_or_hash(list) {
+            list.retain(|x| x != "'unsafe-inline'");
+        }
+    }
+    if script.iter().any(|x| x == "'strict-dynamic'") {
+        if !nonce_or_hash(&script) {
+            return r(T, "csp-header-invalid", -25);
+        }
+        script.retain(|x| {
+            !(BROAD.iter().any(|b| x.starts_with(b)) || x == "'self'" || x == "'unsafe-inline'")
+        });
+    }
+    let broad_or_inline =
+        |x: &String| BROAD.contains(&x.as_str()) || x == "'unsafe-inline'" || x == "data:";
+    let passive = ["img-src", "media-src"];
+    let mut active: Vec<String> = dirs
+        .iter()
+        .filter(|(d, _)| !passive.contains(&d.as_str()) && d != "script-src")
+        .flat_map(|(_, s)| s.clone())
+        .collect();
+    active.extend(script.iter().cloned());
+    let passive_sources: Vec<String> = passive
+        .iter()
+        .flat_map(|d| find(d).or_else(|| find("default-src")).unwrap_or_default())
+        .collect();
+    let insecure = |s: &[String]| {
+        s.iter()
+            .any(|x| x.starts_with("http:") || x.starts_with("ftp:"))
     };
-    if script.is_none()
-        || (has(&script, "'unsafe-inline'") && !nonce_or_hash(&script))
-        || wide(&script)
-    {
+    if script.iter().any(broad_or_inline) || object.iter().any(|x| BROAD.contains(&x.as_str())) {
         return r(T, "csp-implemented-with-unsafe-inline", -20);
     }
-    if insecure(&script) || insecure(&effective("object-src")) || insecure(&style) {
+    if https && insecure(&active) {
         return r(T, "csp-implemented-with-insecure-scheme", -20);
     }
-    if has(&script, "'unsafe-eval'") {
+    if script
+        .iter()
+        .chain(style.iter())
+        .any(|x| x == "'unsafe-eval'")
+    {
         return r(T, "csp-implemented-with-unsafe-eval", -10);
     }
-    if insecure(&effective("img-src")) || insecure(&effective("media-src")) {
+    if https && insecure(&passive_sources) {
         return r(
             T,
             "csp-implemented-with-insecure-scheme-in-passive-content-only",
             -10,
         );
     }
-    if has(&style, "'unsafe-inline'") {
+    if style.iter().any(broad_or_inline) {
         return r(T, "csp-implemented-with-unsafe-inline-in-style-src-only", 0);
     }
-    if default
-        .as_ref()
-        .is_some_and(|d| d.len() == 1 && d[0] == "'none'")
-    {
+    if find("default-src").is_some_and(|d| d.len() == 1 && d[0] == "'none'") {
         return r(T, "csp-implemented-with-no-unsafe-default-src-none", 10);
     }
     r(T, "csp-implemented-with-no-unsafe", 5)
@@ -264,6 +322,21 @@ fn parse_cookie(v: &str) -> Cookie {
     c
 }
 
+/// Cookie results from least to most bad (upstream `goodness`, used by `onlyIfWorse`).
+const COOKIE_BADNESS: [(&str, i32); 7] = [
+    ("cookies-without-secure-flag-but-protected-by-hsts", -5),
+    ("cookies-without-secure-flag", -20),
+    (
+        "cookies-session-without-secure-flag-but-protected-by-hsts",
+        -10,
+    ),
+    ("cookies-samesite-flag-invalid", -20),
+    ("cookies-anticsrf-without-samesite-flag", -20),
+    ("cookies-session-without-httponly-flag", -30),
+    ("cookies-session-without-secure-flag", -40),
+];
+
+/// `hsts` is whether the HSTS test passed (max-age of at least six months over HTTPS).
 fn cookies(input: &ObsInput, hsts: bool) -> TestResult {
     const T: &str = "cookies";
     let list: Vec<Cookie> = input
@@ -271,50 +344,60 @@ fn cookies(input: &ObsInput, hsts: bool) -> TestResult {
         .iter()
         .filter(|(n, _)| n == "set-cookie")
         .map(|(_, v)| parse_cookie(v))
+        .filter(|c| !c.name.is_empty() && c.name != "heroku-session-affinity")
         .collect();
     if list.is_empty() {
         return r(T, "cookies-not-found", 0);
     }
-    let session =
-        |c: &Cookie| c.name.contains("sess") || c.name.contains("login") || c.name == "sid";
-    let mut worst = r(T, "cookies-secure-with-httponly-sessions-and-samesite", 5);
-    let mut consider = |t: TestResult| {
-        if t.modifier < worst.modifier {
-            worst = t;
+    let mut worst: Option<usize> = None;
+    let mut mark = |name: &str| {
+        let i = COOKIE_BADNESS
+            .iter()
+            .position(|(n, _)| *n == name)
+            .unwrap_or(0);
+        if worst.is_none_or(|w| i > w) {
+            worst = Some(i);
         }
     };
     for c in &list {
-        if let Some(s) = &c.samesite {
-            if s != "strict" && s != "lax" && !(s == "none" && c.secure) {
-                consider(r(T, "cookies-samesite-flag-invalid", -20));
-            }
-        } else if c.name.contains("csrf") {
-            consider(r(T, "cookies-anticsrf-without-samesite-flag", -20));
+        let session = c.name.contains("login") || c.name.contains("sess");
+        let samesite_ok = match c.samesite.as_deref() {
+            None => true,
+            Some("lax" | "strict") => true,
+            Some("none") => c.secure,
+            Some(_) => false,
+        };
+        if !samesite_ok {
+            mark("cookies-samesite-flag-invalid");
         }
         if !c.secure {
-            match (session(c), hsts, input.https) {
-                (true, true, _) => consider(r(
-                    T,
-                    "cookies-session-without-secure-flag-but-protected-by-hsts",
-                    -10,
-                )),
-                (true, false, _) => consider(r(T, "cookies-session-without-secure-flag", -40)),
-                (false, true, _) => consider(r(
-                    T,
-                    "cookies-without-secure-flag-but-protected-by-hsts",
-                    -5,
-                )),
-                (false, false, _) => consider(r(T, "cookies-without-secure-flag", -20)),
-            }
+            mark(if hsts {
+                "cookies-without-secure-flag-but-protected-by-hsts"
+            } else {
+                "cookies-without-secure-flag"
+            });
         }
-        if session(c) && !c.httponly {
-            consider(r(T, "cookies-session-without-httponly-flag", -30));
+        if c.name.contains("csrf") && c.samesite.is_none() {
+            mark("cookies-anticsrf-without-samesite-flag");
+        }
+        if session && !c.secure {
+            mark(if hsts {
+                "cookies-session-without-secure-flag-but-protected-by-hsts"
+            } else {
+                "cookies-session-without-secure-flag"
+            });
+        }
+        if session && !c.httponly {
+            mark("cookies-session-without-httponly-flag");
         }
     }
-    if worst.modifier == 5 && list.iter().any(|c| c.samesite.is_none()) {
-        worst = r(T, "cookies-secure-with-httponly-sessions", 0);
+    match worst {
+        Some(i) => r(T, COOKIE_BADNESS[i].0, COOKIE_BADNESS[i].1),
+        None if list.iter().any(|c| c.samesite.is_none()) => {
+            r(T, "cookies-secure-with-httponly-sessions", 0)
+        }
+        None => r(T, "cookies-secure-with-httponly-sessions-and-samesite", 5),
     }
-    worst
 }
 
 fn cors(acao: Option<&str>, acac: Option<&str>) -> TestResult {
@@ -419,6 +502,37 @@ fn hsts(https: bool, v: Option<&str>) -> TestResult {
     }
 }
 
+/// The registrable domain, approximated as the last two labels (no public-suffix list; an IP
+/// stays whole).
+fn site_domain(host: &str) -> String {
+    if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
+        return host.to_string();
+    }
+    let labels: Vec<&str> = host.trim_end_matches('.').split('.').collect();
+    labels[labels.len().saturating_sub(2)..]
+        .join(".")
+        .to_ascii_lowercase()
+}
+
+/// SRI results from best to worst (upstream `goodness`).
+const SRI_ORDER: [(&str, i32); 6] = [
+    ("sri-implemented-and-all-scripts-loaded-securely", 5),
+    ("sri-implemented-and-external-scripts-loaded-securely", 5),
+    (
+        "sri-implemented-but-external-scripts-not-loaded-securely",
+        -20,
+    ),
+    (
+        "sri-not-implemented-but-external-scripts-loaded-securely",
+        -5,
+    ),
+    (
+        "sri-not-implemented-and-external-scripts-not-loaded-securely",
+        -50,
+    ),
+    ("sri-not-implemented-response-not-html", 0),
+];
+
 fn sri(input: &ObsInput) -> TestResult {
     const T: &str = "subresource-integrity";
     let Some(scripts) = &input.scripts else {
@@ -427,49 +541,51 @@ fn sri(input: &ObsInput) -> TestResult {
     if scripts.is_empty() {
         return r(T, "sri-not-implemented-but-no-scripts-loaded", 0);
     }
-    let base = input.chain.last().map(|(u, _)| u.clone());
-    let mut external = Vec::new();
+    let page_host = input
+        .chain
+        .last()
+        .and_then(|(u, _)| u.host_str().map(str::to_string))
+        .unwrap_or_default();
+    let mut result: Option<usize> = None;
+    let set_if_worse = |i: usize, result: &mut Option<usize>| {
+        if result.is_none_or(|cur| i > cur) {
+            *result = Some(i);
+        }
+    };
+    let mut foreign = false;
     for (src, integrity) in scripts {
-        let abs = base.as_ref().and_then(|b| b.join(src).ok());
-        let same = match (&abs, &base) {
-            (Some(a), Some(b)) => a.origin() == b.origin(),
-            _ => true,
-        };
-        if !same {
-            let secure =
-                abs.as_ref().is_some_and(|a| a.scheme() == "https") && !src.starts_with("//");
-            external.push((secure, *integrity));
+        let src = src.trim();
+        let relative_protocol = src.starts_with("//") && !src.starts_with("///");
+        let full = src.starts_with("http://") || src.starts_with("https://");
+        let relative_origin = !relative_protocol && !full;
+        let same_site = relative_protocol
+            || relative_origin
+            || url::Url::parse(src)
+                .ok()
+                .and_then(|u| u.host_str().map(site_domain))
+                .is_some_and(|d| d == site_domain(&page_host));
+        let secure_origin = relative_origin || (same_site && !relative_protocol);
+        let secure_scheme = src.starts_with("https://") || (relative_origin && input.https);
+        if !secure_origin {
+            foreign = true;
+            let i = match (*integrity, secure_scheme) {
+                (true, false) => 2,
+                (false, true) => 3,
+                (false, false) => 4,
+                (true, true) => continue,
+            };
+            set_if_worse(i, &mut result);
+        } else if *integrity && secure_scheme && result.is_none() {
+            result = Some(0);
         }
     }
-    let all_integrity = scripts.iter().all(|(_, i)| *i);
-    if external.is_empty() {
-        return if all_integrity {
-            r(T, "sri-implemented-and-all-scripts-loaded-securely", 5)
-        } else {
-            r(
-                T,
-                "sri-not-implemented-but-all-scripts-loaded-from-secure-origin",
-                0,
-            )
-        };
-    }
-    let insecure = external.iter().any(|(s, _)| !*s);
-    match (external.iter().all(|(_, i)| *i), insecure) {
-        (true, false) => r(T, "sri-implemented-and-external-scripts-loaded-securely", 5),
-        (true, true) => r(
+    match result {
+        Some(i) => r(T, SRI_ORDER[i].0, SRI_ORDER[i].1),
+        None if foreign => r(T, "sri-implemented-and-external-scripts-loaded-securely", 5),
+        None => r(
             T,
-            "sri-implemented-but-external-scripts-not-loaded-securely",
-            -20,
-        ),
-        (false, true) => r(
-            T,
-            "sri-not-implemented-and-external-scripts-not-loaded-securely",
-            -50,
-        ),
-        (false, false) => r(
-            T,
-            "sri-not-implemented-but-external-scripts-loaded-securely",
-            -5,
+            "sri-not-implemented-but-all-scripts-loaded-from-secure-origin",
+            0,
         ),
     }
 }
@@ -487,10 +603,10 @@ fn xcto(v: Option<&str>) -> TestResult {
 
 fn xfo(v: Option<&str>, csp: Option<&str>) -> TestResult {
     const T: &str = "x-frame-options";
-    if csp
-        .and_then(parse_csp)
-        .is_some_and(|d| d.iter().any(|(n, _)| n == "frame-ancestors"))
-    {
+    if csp.and_then(parse_csp).is_some_and(|d| {
+        d.iter()
+            .any(|(n, s)| n == "frame-ancestors" && !s.iter().any(|x| BROAD.contains(&x.as_str())))
+    }) {
         return r(T, "x-frame-options-implemented-via-csp", 5);
     }
     let Some(v) = v else {
@@ -601,35 +717,91 @@ mod tests {
 
     #[test]
     fn csp_rules() {
+        let m = |v: &str| csp(Some(v), false, true).modifier;
         assert_eq!(
-            csp(
-                Some("default-src 'self'; script-src 'self' 'unsafe-inline'"),
-                false
-            )
-            .modifier,
+            m("default-src 'self'; script-src 'self' 'unsafe-inline'"),
+            -20
+        );
+        assert_eq!(
+            m("default-src 'self'; script-src 'self' 'unsafe-inline' 'nonce-abc'"),
+            5
+        );
+        assert_eq!(
+            m("default-src 'self'; script-src 'self' 'unsafe-eval'"),
+            -10
+        );
+        assert_eq!(m("default-src 'self'"), 5);
+        assert_eq!(m("default-src 'none'; script-src 'self'"), 10);
+        assert_eq!(
+            m("default-src 'none'; script-src 'self'; style-src 'unsafe-inline'"),
+            0
+        );
+        assert_eq!(m("default-src 'self'; img-src http://cdn.example"), -10);
+        assert_eq!(
+            m("default-src 'self'; script-src 'self' http://cdn.example"),
             -20
         );
         assert_eq!(
             csp(
-                Some("default-src 'self'; script-src 'self' 'unsafe-eval'"),
+                Some("default-src 'self'; script-src 'self' http://cdn.example"),
+                false,
                 false
             )
             .modifier,
-            -10
+            5
         );
-        assert_eq!(csp(Some("default-src 'self'"), false).modifier, 5);
+        assert_eq!(m("script-src 'self'"), -20, "object-src unrestricted");
+        assert_eq!(m("img-src 'self'"), -20);
+        assert_eq!(m("default-src 'self'; default-src 'none'"), -25);
+        assert_eq!(m("default-src 'self'; report-uri /a; report-uri /b"), 5);
+        assert_eq!(m("script-src 'strict-dynamic'; object-src 'none'"), -25);
+        assert_eq!(m("a"), -25);
         assert_eq!(
-            csp(Some("default-src 'none'; script-src 'self'"), false).modifier,
-            10
-        );
-        assert_eq!(csp(Some("img-src 'self'"), false).modifier, -20);
-        assert_eq!(
-            csp(Some("default-src 'self'; default-src 'none'"), false).modifier,
-            -25
-        );
-        assert_eq!(
-            csp(None, true).result,
+            csp(None, true, true).result,
             "csp-not-implemented-but-reporting-enabled"
         );
+    }
+
+    #[test]
+    fn sri_rules() {
+        let page = |html_scripts: Vec<(&str, bool)>, https: bool| {
+            let u = url::Url::parse(if https {
+                "https://www.example.gov.cn/"
+            } else {
+                "http://www.example.gov.cn/"
+            })
+            .unwrap();
+            let input = ObsInput {
+                https,
+                chain: vec![(u, 200)],
+                scripts: Some(
+                    html_scripts
+                        .into_iter()
+                        .map(|(s, i)| (s.to_string(), i))
+                        .collect(),
+                ),
+                ..Default::default()
+            };
+            sri(&input).modifier
+        };
+        assert_eq!(page(vec![("/app.js", true)], true), 5);
+        assert_eq!(page(vec![("/app.js", false)], true), 0);
+        assert_eq!(
+            page(vec![("https://static.example.gov.cn/a.js", false)], true),
+            0,
+            "same registrable domain"
+        );
+        assert_eq!(page(vec![("https://cdn.other.net/a.js", false)], true), -5);
+        assert_eq!(page(vec![("https://cdn.other.net/a.js", true)], true), 5);
+        assert_eq!(page(vec![("http://cdn.other.net/a.js", true)], true), -20);
+        assert_eq!(page(vec![("//cdn.other.net/a.js", false)], true), -50);
+        assert_eq!(
+            page(
+                vec![("/app.js", true), ("http://cdn.other.net/a.js", false)],
+                true
+            ),
+            -50
+        );
+        assert_eq!(page(vec![], true), 0);
     }
 }

@@ -33,6 +33,13 @@ pub fn run(args: LabArgs) -> anyhow::Result<()> {
                 s.name, s.target, s.flaw_zh, s.flaw_en
             )?;
         }
+        if let Some(dns) = lab.dns {
+            writeln!(
+                out,
+                "  {:<22} {:<34} good.lab.test / weak.lab.test (use --dns {dns})",
+                "dns", dns
+            )?;
+        }
         writeln!(
             out,
             "probe them with: taishi probe --ca {} <target>...; Ctrl-C to stop",

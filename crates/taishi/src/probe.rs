@@ -22,6 +22,9 @@ pub struct ProbeArgs {
     /// Targets probed at the same time.
     #[arg(long, default_value_t = 16)]
     pub concurrency: usize,
+    /// Name server for the DNS check (e.g. the lab's); the system resolver when absent.
+    #[arg(long)]
+    pub dns: Option<std::net::SocketAddr>,
     /// Per-request timeout in seconds.
     #[arg(long, default_value_t = 10)]
     pub request_timeout: u64,
@@ -53,7 +56,13 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("reading CA file {}", path.display()))?;
         env.add_ca_pem(&pem, &path.display().to_string())?;
     }
-    let suite = taishi_probe::build_suite(&taishi_probe::default_suite(), &env)?;
+    let mut configs = taishi_probe::default_suite();
+    for c in &mut configs {
+        if let taishi_probe::CheckConfig::Dns(d) = c {
+            d.nameserver = args.dns;
+        }
+    }
+    let suite = taishi_probe::build_suite(&configs, &env)?;
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let reports: Vec<TargetReport> = rt.block_on(async {
         use futures::StreamExt;

@@ -31,7 +31,7 @@ impl Default for AvailabilityConfig {
             schedule: Schedule::new(300, 60_000),
             retries: 2,
             retry_delay_ms: 500,
-            slow_ms: 1000,
+            slow_ms: 2500,
         }
     }
 }
@@ -181,5 +181,97 @@ impl Check for Availability {
             }
             Ok((obs, findings))
         })
+    }
+}
+
+/// One availability sample as the scheduler keeps them (from each run's observation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sample {
+    /// Whether the site answered below 500.
+    pub up: bool,
+    /// Time to the answer in milliseconds.
+    pub latency_ms: u64,
+}
+
+/// The government-site single-veto rule failed over the period.
+pub const GOV_UNREACHABLE: FindingKind = FindingKind {
+    id: "availability.gov_rule",
+    severity: Severity::Critical,
+    title_zh: "网站可用性不达标（一周内超过 5% 的访问失败或超过 15 秒）",
+    title_en: "Availability below the government-site rule (≥ 5 % of requests failed or took over 15 s in a week)",
+    fix_zh: "排查服务器与网络稳定性，增加冗余与监控告警；该项为政府网站检查单项否决指标。",
+    fix_en: "Fix server and network stability, add redundancy and alerting; this is a single-veto item in government-site inspections.",
+};
+
+/// Availability in percent over `samples` (up and within `slow_ms`).
+pub fn availability_percent(samples: &[Sample], slow_ms: u64) -> Option<f64> {
+    if samples.is_empty() {
+        return None;
+    }
+    let good = samples
+        .iter()
+        .filter(|s| s.up && s.latency_ms <= slow_ms)
+        .count();
+    Some(good as f64 * 100.0 / samples.len() as f64)
+}
+
+/// 国办秘函〔2019〕19号: monitored one week with at least 20 requests a day, the site fails when
+/// requests that fail or take over 15 s are ≥ 5 %. `samples` are one week's; fewer than
+/// `7 × 20` samples give no verdict.
+pub fn gov_rule(target: &Target, samples: &[Sample]) -> Option<crate::model::ProbeFinding> {
+    if samples.len() < 140 {
+        return None;
+    }
+    let bad = samples
+        .iter()
+        .filter(|s| !s.up || s.latency_ms > 15_000)
+        .count();
+    let share = bad as f64 / samples.len() as f64;
+    (share >= 0.05).then(|| {
+        let text = format!(
+            "{bad} of {} requests failed or took over 15 s ({:.1} %)",
+            samples.len(),
+            share * 100.0
+        );
+        GOV_UNREACHABLE.finding(
+            target,
+            "",
+            text,
+            json!({"bad": bad, "total": samples.len(), "share": share}),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gov_rule_counts_failures_and_slow_answers() {
+        let t = Target::parse("http://portal.example.gov.cn/").unwrap();
+        let ok = Sample {
+            up: true,
+            latency_ms: 300,
+        };
+        let slow = Sample {
+            up: true,
+            latency_ms: 16_000,
+        };
+        let down = Sample {
+            up: false,
+            latency_ms: 0,
+        };
+        let mut week = vec![ok; 133];
+        week.extend([slow; 4]);
+        week.extend([down; 3]);
+        assert_eq!(week.len(), 140);
+        assert!(gov_rule(&t, &week).is_some(), "7/140 = 5 % fails");
+        week[139] = ok;
+        assert!(gov_rule(&t, &week).is_none(), "6/140 < 5 % passes");
+        assert!(
+            gov_rule(&t, &week[..100]).is_none(),
+            "too few samples for a verdict"
+        );
+        assert_eq!(availability_percent(&[ok, down], 1000), Some(50.0));
     }
 }

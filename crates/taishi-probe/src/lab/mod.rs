@@ -2,6 +2,7 @@
 //! `taishi lab`, by the tests and by the demo. Dropping the [`Lab`] stops every site.
 
 pub mod certs;
+pub mod dns;
 pub mod pages;
 pub mod server;
 
@@ -54,6 +55,8 @@ pub struct Lab {
     pub sites: Vec<LabSite>,
     /// The lab CA in PEM: pass it as `--ca` so lab certificates are trusted.
     pub ca_pem: String,
+    /// The lab's DNS server (zones `good.lab.test` and `weak.lab.test`), for `--dns`.
+    pub dns: Option<std::net::SocketAddr>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -429,11 +432,11 @@ impl Lab {
         .await?;
         b.add(
             "slow",
-            ("answers after 1.5 s", "响应缓慢（1.5 秒）"),
+            ("answers after 3.5 s", "响应缓慢（3.5 秒）"),
             Front::Plain,
             handler(|_| {
                 Action::Delay(
-                    Duration::from_millis(1500),
+                    Duration::from_millis(3500),
                     Box::new(page(html_only(), PORTAL)),
                 )
             }),
@@ -511,9 +514,12 @@ impl Lab {
             &[],
         )
         .await?;
+        let (dns_addr, dns_task) = dns::start().await?;
+        b.tasks.push(dns_task);
         Ok(Lab {
             sites: b.sites,
             ca_pem: ca.pem.clone(),
+            dns: Some(dns_addr),
             tasks: b.tasks,
         })
     }
@@ -553,6 +559,7 @@ impl Lab {
         Ok(Lab {
             sites: b.sites,
             ca_pem: String::new(),
+            dns: None,
             tasks: b.tasks,
         })
     }
