@@ -6,11 +6,45 @@
 //! SQL lives only in this crate. Migrations: `migrations/sqlite/` and `migrations/postgres/`, numbered
 //! 0001–0099 for the registry; findings and notices take 0100 onwards.
 
+pub mod attribution;
 mod error;
+mod sql;
 mod traits;
 pub mod transfer;
+
+pub use sql::{OpenOptions, SqlStore};
 
 pub use error::{StoreError, StoreResult};
 pub use traits::{
     AccessStore, AttributionEntry, AuditStore, DeleteMode, NewAudit, RegistryStore, Store,
 };
+
+use std::sync::Arc;
+
+/// Opens the store named by `url` and applies pending migrations: `sqlite://PATH` (a file, created if
+/// missing) or `postgres://…` / `postgresql://…`.
+pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
+    open_with(url, &OpenOptions::default()).await
+}
+
+/// Like [`open`], with options (a PostgreSQL schema, the pool size).
+pub async fn open_with(url: &str, opts: &OpenOptions) -> StoreResult<Arc<dyn Store>> {
+    Ok(Arc::new(open_sql(url, opts).await?))
+}
+
+/// Like [`open_with`] but returns the concrete [`SqlStore`].
+pub async fn open_sql(url: &str, opts: &OpenOptions) -> StoreResult<SqlStore> {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        if path.is_empty() {
+            return Err(StoreError::BadUrl(url.to_owned()));
+        }
+        SqlStore::open_sqlite(path, opts).await
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        SqlStore::open_postgres(url, opts).await
+    } else {
+        Err(StoreError::BadUrl(url.to_owned()))
+    }
+}
