@@ -8,7 +8,7 @@ C=${2:-64}
 ulimit -n 65536 2>/dev/null || true
 cargo build --release -q -p taishi-probe --example bench_probe
 BIN=${CARGO_TARGET_DIR:-target}/release/examples/bench_probe
-for n in 250 "$N"; do
+for n in 250 500 "$N"; do
   /usr/bin/time -f "peak_rss_kib=%M" "$BIN" "$n" "$C" 2>&1 | tr '\n' ' '
   echo
 done
