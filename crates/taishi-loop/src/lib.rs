@@ -5,6 +5,7 @@
 pub mod bulletin;
 mod calendar;
 mod clock;
+pub mod notify;
 mod policy;
 pub mod score;
 mod sweep;
