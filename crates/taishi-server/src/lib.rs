@@ -33,14 +33,18 @@ pub use state::{AppState, ClockFn, ServerOptions};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, header};
+use tower_http::LatencyUnit;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 /// The whole HTTP application over `state`: every route of [`routes::table`], with request logging,
 /// metrics, the body limit, security headers and a JSON 404 for unknown paths.
 pub fn router(state: AppState) -> Router {
     let limit = state.options().body_limit;
+    // Install the metrics recorder before the first request is counted.
+    observe::prometheus();
     let mut r = Router::new();
     for spec in routes::table() {
         r = r.route(spec.path, (spec.handler)());
@@ -69,6 +73,15 @@ pub fn router(state: AppState) -> Router {
             HeaderName::from_static("content-security-policy"),
             HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_request(())
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(Level::INFO)
+                        .latency_unit(LatencyUnit::Micros),
+                ),
+        )
         .with_state(state)
 }

@@ -1,7 +1,7 @@
 //! The OpenAPI 3 document of the API, generated from the handlers' `#[utoipa::path]` annotations and
 //! the model's schemas. A test checks that it lists exactly the routes of [`crate::routes::table`].
 
-use crate::api::{assets, audit, meta, orgs, session, software, tokens, users};
+use crate::api::{assets, attribution, audit, meta, orgs, session, software, tokens, users};
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -19,7 +19,7 @@ use utoipa::OpenApi;
         assets::list, assets::create, assets::get, assets::update, assets::delete,
         assets::list_software, assets::add_software,
         software::list, software::get, software::delete,
-
+        attribution::lookup,
         users::list, users::create, users::get, users::update, users::delete, users::reset_password,
         tokens::list, tokens::create, tokens::get, tokens::revoke,
         audit::list,

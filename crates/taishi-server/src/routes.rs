@@ -2,7 +2,7 @@
 //! built from this list, and the authorisation tests walk it, so a new route that the tests do not cover
 //! makes them fail.
 
-use crate::api::{assets, audit, meta, orgs, session, software, tokens, users};
+use crate::api::{assets, attribution, audit, meta, orgs, session, software, tokens, users};
 use crate::policy::Action;
 use crate::state::AppState;
 use axum::http::Method;
@@ -77,7 +77,7 @@ pub fn table() -> Vec<RouteSpec> {
         GET get "/api/v1/software/{id}" Act(Action::ReadRegistry) => software::get;
         DELETE delete "/api/v1/software/{id}" Act(Action::WriteAsset) => software::delete;
 
-
+        GET get "/api/v1/attribution" Act(Action::ReadRegistry) => attribution::lookup;
 
         GET get "/api/v1/users" Act(Action::ReadUsers) => users::list;
         POST post "/api/v1/users" Act(Action::ManageUsers) => users::create;

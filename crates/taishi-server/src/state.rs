@@ -3,7 +3,21 @@
 use crate::auth::limiter::{LimitConfig, LoginLimiter};
 use jiff::{SignedDuration, Timestamp};
 use std::sync::Arc;
-use taishi_store::Store;
+use taishi_store::attribution::{AttributionHandle, AttributionIndex};
+use taishi_store::{Store, StoreResult};
+
+/// How long an attribution index serves before it is rebuilt, to pick up registry changes made by other
+/// processes (imports, other front ends). Changes made through this server rebuild it at once.
+const ATTRIBUTION_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The attribution index with its freshness.
+struct Attribution {
+    handle: AttributionHandle,
+    /// When the current index was built (`None`: never) and whether a local change outdated it.
+    fresh: std::sync::Mutex<(Option<std::time::Instant>, bool)>,
+    /// Held while rebuilding, so concurrent lookups wait for one rebuild instead of starting many.
+    rebuild: tokio::sync::Mutex<()>,
+}
 
 /// Where "now" comes from; tests pass a fixed or manually moved clock.
 pub type ClockFn = Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -37,6 +51,7 @@ struct Inner {
     options: ServerOptions,
     limiter: LoginLimiter,
     clock: ClockFn,
+    attribution: Attribution,
 }
 
 /// Shared, cheaply cloned handle to everything a handler needs.
@@ -52,11 +67,17 @@ impl AppState {
     /// State with an injected clock (for tests of expiry and rate limits).
     pub fn with_clock(store: Arc<dyn Store>, options: ServerOptions, clock: ClockFn) -> Self {
         let limiter = LoginLimiter::new(options.login_limits);
+        let attribution = Attribution {
+            handle: AttributionHandle::default(),
+            fresh: std::sync::Mutex::new((None, true)),
+            rebuild: tokio::sync::Mutex::new(()),
+        };
         Self(Arc::new(Inner {
             store,
             options,
             limiter,
             clock,
+            attribution,
         }))
     }
 
@@ -83,5 +104,46 @@ impl AppState {
     /// The current instant according to the injected clock.
     pub fn now(&self) -> Timestamp {
         (self.0.clock)()
+    }
+
+    /// Marks the attribution index outdated after a change to assets or orgs.
+    pub fn attribution_changed(&self) {
+        self.0
+            .attribution
+            .fresh
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .1 = true;
+    }
+
+    fn attribution_stale(&self) -> bool {
+        let f = self
+            .0
+            .attribution
+            .fresh
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        f.1 || f.0.is_none_or(|t| t.elapsed() > ATTRIBUTION_MAX_AGE)
+    }
+
+    /// The current attribution index, rebuilt from the store first when it is outdated.
+    pub async fn attribution(&self) -> StoreResult<Arc<AttributionIndex>> {
+        let a = &self.0.attribution;
+        if self.attribution_stale() {
+            let _guard = a.rebuild.lock().await;
+            if self.attribution_stale() {
+                // Clear the flag before reading, so a change during the rebuild marks it stale again.
+                *a.fresh.lock().unwrap_or_else(|e| e.into_inner()) =
+                    (Some(std::time::Instant::now()), false);
+                match taishi_store::load_attribution(self.store()).await {
+                    Ok(index) => a.handle.replace(index),
+                    Err(e) => {
+                        a.fresh.lock().unwrap_or_else(|e| e.into_inner()).1 = true;
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        Ok(a.handle.get())
     }
 }

@@ -91,10 +91,9 @@ pub async fn create(
 ) -> AppResult<(StatusCode, Json<Asset>)> {
     scope::org(&state, &caller, input.org_id, Action::WriteAsset).await?;
     let input = input.normalized().map_err(AppError::Invalid)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(state.store().create_asset(&caller.actor, input).await?),
-    ))
+    let asset = state.store().create_asset(&caller.actor, input).await?;
+    state.attribution_changed();
+    Ok((StatusCode::CREATED, Json(asset)))
 }
 
 /// Changes an asset; moving it to another org needs write access to both.
@@ -111,12 +110,12 @@ pub async fn update(
         scope::org(&state, &caller, o, Action::WriteAsset).await?;
     }
     patch.apply(&mut asset).map_err(AppError::Invalid)?;
-    Ok(Json(
-        state
-            .store()
-            .update_asset(&caller.actor, asset.id, patch)
-            .await?,
-    ))
+    let asset = state
+        .store()
+        .update_asset(&caller.actor, asset.id, patch)
+        .await?;
+    state.attribution_changed();
+    Ok(Json(asset))
 }
 
 /// Deletes an asset and its software lines.
@@ -129,6 +128,7 @@ pub async fn delete(
 ) -> AppResult<StatusCode> {
     let asset = scope::asset(&state, &caller, AssetId(id), Action::WriteAsset).await?;
     state.store().delete_asset(&caller.actor, asset.id).await?;
+    state.attribution_changed();
     Ok(StatusCode::NO_CONTENT)
 }
 

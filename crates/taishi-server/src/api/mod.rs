@@ -2,7 +2,7 @@
 //! [`scope`] and call the store. No SQL here.
 
 pub mod assets;
-// pub mod attribution;
+pub mod attribution;
 pub mod audit;
 pub mod extract;
 pub mod meta;

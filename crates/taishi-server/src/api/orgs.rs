@@ -335,5 +335,6 @@ pub async fn delete(
         .store()
         .delete_org(&caller.actor, org.id, mode)
         .await?;
+    state.attribution_changed();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -651,3 +651,76 @@ async fn openapi_lists_exactly_the_routes_of_the_table() {
     assert_eq!(documented, routed);
     assert!(doc["components"]["schemas"]["Org"].is_object());
 }
+
+#[tokio::test]
+async fn attribution_finds_the_most_specific_owner_in_scope() {
+    let fx = fixture().await;
+    let admin = Auth::Bearer(&fx.bearer["admin"]);
+    let r = call(
+        &fx.app,
+        Method::GET,
+        "/api/v1/attribution?q=10.2.0.1",
+        admin,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["org"]["id"], fx.b1.id.0);
+    let r = call(
+        &fx.app,
+        Method::GET,
+        "/api/v1/attribution?q=https://zza.example.cn/login",
+        admin,
+        None,
+    )
+    .await;
+    assert_eq!(r.json()["org"]["id"], fx.a1.id.0, "{}", r.text);
+    let miss = call(
+        &fx.app,
+        Method::GET,
+        "/api/v1/attribution?q=192.0.2.1",
+        admin,
+        None,
+    )
+    .await;
+    assert_eq!(miss.status, StatusCode::NOT_FOUND);
+    // A range registered now is used at once; the more specific address still wins inside it.
+    let c = call(
+        &fx.app,
+        Method::POST,
+        "/api/v1/assets",
+        admin,
+        Some(json!({"org_id": fx.a.id, "kind": "cidr", "identity": "10.2.0.0/16"})),
+    )
+    .await;
+    assert_eq!(c.status, StatusCode::CREATED, "{}", c.text);
+    let r = call(
+        &fx.app,
+        Method::GET,
+        "/api/v1/attribution?q=10.2.9.9",
+        admin,
+        None,
+    )
+    .await;
+    assert_eq!(r.json()["org"]["id"], fx.a.id.0, "{}", r.text);
+    assert_eq!(r.json()["identity"], "10.2.0.0/16");
+    let r = call(
+        &fx.app,
+        Method::GET,
+        "/api/v1/attribution?q=10.2.0.1",
+        admin,
+        None,
+    )
+    .await;
+    assert_eq!(r.json()["org"]["id"], fx.b1.id.0);
+    let officer = Auth::Bearer(&fx.bearer["officer_a"]);
+    let r = call(
+        &fx.app,
+        Method::GET,
+        "/api/v1/attribution?q=10.1.0.1",
+        officer,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}
