@@ -106,6 +106,8 @@ pub struct Response {
     pub body: Vec<u8>,
     /// Time to the complete response.
     pub elapsed: Duration,
+    /// The certificate chain the server presented (HTTPS only), leaf first, not yet judged.
+    pub tls_chain: Vec<rustls::pki_types::CertificateDer<'static>>,
 }
 
 impl Response {
@@ -227,12 +229,14 @@ impl HttpClient {
             .port_or_known_default()
             .ok_or_else(|| HttpError::BadUrl(url.to_string()))?;
         let (tcp, _) = net::connect(host, port, self.limits.request_timeout).await?;
+        let mut tls_chain = Vec::new();
         let mut io: Box<dyn Io> = match url.scheme() {
             "http" => Box::new(tcp),
             "https" => {
-                let (s, _) =
+                let (s, session) =
                     net::tls_handshake(tcp, host, self.tls.clone(), self.limits.request_timeout)
                         .await?;
+                tls_chain = session.chain;
                 Box::new(s)
             }
             _ => return Err(HttpError::BadUrl(url.to_string())),
@@ -292,6 +296,7 @@ impl HttpClient {
             headers,
             body,
             elapsed: start.elapsed(),
+            tls_chain,
         })
     }
 }

@@ -26,6 +26,10 @@ pub struct ObsInput {
     pub started_http: bool,
     /// `<script src>` values with whether each carries `integrity`, when the page is HTML.
     pub scripts: Option<Vec<(String, bool)>>,
+    /// `<meta http-equiv>` pairs (name lower-case, content) from the page.
+    pub meta_equiv: Vec<(String, String)>,
+    /// Whether the final HTTPS response came with a certificate that does not verify.
+    pub cert_invalid: bool,
 }
 
 /// One test's result.
@@ -86,9 +90,42 @@ pub fn score(input: &ObsInput) -> ObsScore {
             .and_then(|v| max_age(&v))
             .is_some_and(|a| a >= 15_768_000);
     let csp_header = get("content-security-policy");
+    // A policy in <meta http-equiv> counts when no header is sent, minus the directives that
+    // are ignored in meta (frame-ancestors, report-uri, sandbox).
+    let meta = |n: &'static str| {
+        input
+            .meta_equiv
+            .iter()
+            .filter(move |(k, _)| k == n)
+            .map(|(_, v)| v.clone())
+    };
+    let csp_effective = csp_header.clone().or_else(|| {
+        meta("content-security-policy").next().map(|v| {
+            v.split(';')
+                .filter(|d| {
+                    let name = d
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_ascii_lowercase();
+                    !matches!(name.as_str(), "frame-ancestors" | "report-uri" | "sandbox")
+                })
+                .collect::<Vec<_>>()
+                .join(";")
+        })
+    });
+    // Header values first, then meta (the last valid value wins).
+    let referrer_values: Vec<String> = input
+        .headers
+        .iter()
+        .filter(|(k, _)| k == "referrer-policy")
+        .map(|(_, v)| v.clone())
+        .chain(meta("referrer-policy"))
+        .collect();
+    let referrer_joined = (!referrer_values.is_empty()).then(|| referrer_values.join(", "));
     let tests = vec![
         csp(
-            csp_header.as_deref(),
+            csp_effective.as_deref(),
             get("content-security-policy-report-only").is_some(),
             input.https,
         ),
@@ -98,8 +135,12 @@ pub fn score(input: &ObsInput) -> ObsScore {
             get("access-control-allow-credentials").as_deref(),
         ),
         redirection(input),
-        referrer(get("referrer-policy").as_deref()),
-        hsts(input.https, get("strict-transport-security").as_deref()),
+        referrer(referrer_joined.as_deref()),
+        hsts(
+            input.https,
+            input.cert_invalid,
+            get("strict-transport-security").as_deref(),
+        ),
         sri(input),
         xcto(get("x-content-type-options").as_deref()),
         xfo(get("x-frame-options").as_deref(), csp_header.as_deref()),
@@ -430,6 +471,9 @@ fn redirection(input: &ObsInput) -> TestResult {
     let Some(last) = input.chain.last() else {
         return r(T, "redirection-missing", -20);
     };
+    if input.cert_invalid && last.0.scheme() == "https" {
+        return r(T, "redirection-invalid-cert", -20);
+    }
     if input.chain.len() < 2 {
         return r(T, "redirection-missing", -20);
     }
@@ -487,10 +531,13 @@ pub fn max_age(v: &str) -> Option<u64> {
     })
 }
 
-fn hsts(https: bool, v: Option<&str>) -> TestResult {
+fn hsts(https: bool, cert_invalid: bool, v: Option<&str>) -> TestResult {
     const T: &str = "strict-transport-security";
     if !https {
         return r(T, "hsts-not-implemented-no-https", -20);
+    }
+    if cert_invalid {
+        return r(T, "hsts-invalid-cert", -20);
     }
     match v.map(max_age) {
         None => r(T, "hsts-not-implemented", -20),
@@ -603,10 +650,10 @@ fn xcto(v: Option<&str>) -> TestResult {
 
 fn xfo(v: Option<&str>, csp: Option<&str>) -> TestResult {
     const T: &str = "x-frame-options";
-    if csp.and_then(parse_csp).is_some_and(|d| {
-        d.iter()
-            .any(|(n, s)| n == "frame-ancestors" && !s.iter().any(|x| BROAD.contains(&x.as_str())))
-    }) {
+    if csp
+        .and_then(parse_csp)
+        .is_some_and(|d| d.iter().any(|(n, _)| n == "frame-ancestors"))
+    {
         return r(T, "x-frame-options-implemented-via-csp", 5);
     }
     let Some(v) = v else {
@@ -678,6 +725,7 @@ mod tests {
             chain: vec![(u, 200)],
             started_http: false,
             scripts: Some(vec![]),
+            ..Default::default()
         };
         let s = score(&input);
         assert_eq!(s.uncurved, 95);

@@ -36,15 +36,22 @@ impl HeadersConfig {
         Headers {
             cfg: self.clone(),
             client: env.client.clone(),
+            verifier: super::tls::build_verifier(env),
         }
     }
 }
 
 /// The runtime headers check.
-#[derive(Debug)]
 pub struct Headers {
     cfg: HeadersConfig,
     client: HttpClient,
+    verifier: Option<std::sync::Arc<rustls::client::WebPkiServerVerifier>>,
+}
+
+impl std::fmt::Debug for Headers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Headers").field("cfg", &self.cfg).finish()
+    }
 }
 
 const fn kind(
@@ -139,18 +146,32 @@ const CORS_OPEN: FindingKind = kind(
     "Only allow listed origins; never combine a reflected or wildcard origin with Allow-Credentials: true.",
 );
 
-/// `<script src>` values and whether each has an integrity attribute.
-pub fn scripts_of(html: &str) -> Vec<(String, bool)> {
+/// A `<script src>` value and whether it carries an `integrity` attribute.
+pub type ScriptSrc = (String, bool);
+
+/// What the Observatory reads from the HTML: `<script src>` values with whether each carries
+/// `integrity`, and `<meta http-equiv>` pairs.
+pub fn page_facts(html: &str) -> (Vec<ScriptSrc>, Vec<(String, String)>) {
     let doc = scraper::Html::parse_document(html);
     let sel = scraper::Selector::parse("script[src]").expect("static selector");
-    doc.select(&sel)
+    let scripts = doc
+        .select(&sel)
         .filter_map(|e| {
             Some((
                 e.value().attr("src")?.to_string(),
                 e.value().attr("integrity").is_some(),
             ))
         })
-        .collect()
+        .collect();
+    let sel = scraper::Selector::parse("meta[http-equiv]").expect("static selector");
+    let meta = doc
+        .select(&sel)
+        .filter_map(|e| {
+            let name = e.value().attr("http-equiv")?.trim().to_ascii_lowercase();
+            Some((name, e.value().attr("content")?.to_string()))
+        })
+        .collect();
+    (scripts, meta)
 }
 
 impl Check for Headers {
@@ -177,6 +198,17 @@ impl Check for Headers {
                     last.status
                 ));
             }
+            let facts = last.is_html().then(|| page_facts(&last.text()));
+            let host = last
+                .url
+                .host_str()
+                .unwrap_or_default()
+                .trim_matches(['[', ']']);
+            let cert_invalid = last.url.scheme() == "https"
+                && !self
+                    .verifier
+                    .as_ref()
+                    .is_some_and(|v| super::tls::chain_verifies(v, &last.tls_chain, host));
             let input = ObsInput {
                 headers: last.headers.clone(),
                 https: last.url.scheme() == "https",
@@ -186,7 +218,9 @@ impl Check for Headers {
                     .map(|h| (h.url.clone(), h.status))
                     .collect(),
                 started_http: target.url.scheme() == "http",
-                scripts: last.is_html().then(|| scripts_of(&last.text())),
+                scripts: facts.as_ref().map(|f| f.0.clone()),
+                meta_equiv: facts.map(|f| f.1).unwrap_or_default(),
+                cert_invalid,
             };
             let s = observatory::score(&input);
             let obs = serde_json::to_value(&s).unwrap_or_default();

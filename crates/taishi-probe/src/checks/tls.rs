@@ -43,21 +43,41 @@ impl Default for TlsCheckConfig {
 impl TlsCheckConfig {
     /// Builds the runtime check.
     pub fn build(&self, env: &Env) -> TlsCheck {
-        let mut roots = RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        for c in &env.extra_roots {
-            let _ = roots.add(c.clone());
-        }
-        let verifier =
-            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), net::provider())
-                .build()
-                .ok();
         TlsCheck {
             cfg: self.clone(),
             client: env.client.clone(),
-            verifier,
+            verifier: build_verifier(env),
         }
     }
+}
+
+/// A verifier trusting the Mozilla roots (webpki-roots) plus the environment's extra CAs.
+pub fn build_verifier(env: &Env) -> Option<Arc<WebPkiServerVerifier>> {
+    let mut roots = RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for c in &env.extra_roots {
+        let _ = roots.add(c.clone());
+    }
+    WebPkiServerVerifier::builder_with_provider(Arc::new(roots), net::provider())
+        .build()
+        .ok()
+}
+
+/// Whether `chain` verifies for `host` now (trust, validity and name together).
+pub fn chain_verifies(
+    verifier: &WebPkiServerVerifier,
+    chain: &[CertificateDer<'static>],
+    host: &str,
+) -> bool {
+    let Some((leaf, rest)) = chain.split_first() else {
+        return false;
+    };
+    let Ok(name) = ServerName::try_from(host.to_string()) else {
+        return false;
+    };
+    verifier
+        .verify_server_cert(leaf, rest, &name, &[], UnixTime::now())
+        .is_ok()
 }
 
 /// The runtime TLS check.
