@@ -14,6 +14,7 @@ pub mod lab;
 pub mod model;
 pub mod net;
 pub mod observatory;
+pub mod render;
 pub mod runner;
 pub mod target;
 pub mod tlsraw;

@@ -309,7 +309,10 @@ async fn availability_confirms_before_declaring_an_outage() {
     };
     // First answer 503, the confirmation retry 200: up, but flapping.
     let flapping = probe("flapping").await;
-    assert_eq!(ids(&flapping), vec!["availability.no_https", "availability.flapping"]);
+    assert_eq!(
+        ids(&flapping),
+        vec!["availability.no_https", "availability.flapping"]
+    );
     assert_eq!(flapping.checks[0].observation["up"], true);
     assert_eq!(
         flapping.checks[0].observation["attempts"]
@@ -342,4 +345,40 @@ async fn availability_confirms_before_declaring_an_outage() {
             .unwrap()
             .starts_with("https://")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rendering_pass_sees_obfuscated_script_links() {
+    use taishi_probe::checks::links::LinksConfig;
+    if taishi_probe::render::Renderer::detect().is_none() {
+        println!("skipped: no chromium on PATH (apt-get install chromium)");
+        return;
+    }
+    let lab = Lab::start().await.unwrap();
+    let cfg = LinksConfig {
+        render: true,
+        ..LinksConfig::default()
+    };
+    let suite = build_suite(&[CheckConfig::Links(cfg)], &env(&lab)).unwrap();
+    let t = Target::parse(&lab.site("script-links").unwrap().target).unwrap();
+    let r = probe_target(&suite, &t).await;
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.check_id == "links.rendered")
+        .unwrap_or_else(|| panic!("{:?}", r.checks[0]));
+    let text = f.evidence.data.to_string();
+    assert!(
+        text.contains("slot-win.example")
+            && text.contains("老虎机")
+            && text.contains("display:none"),
+        "{text}"
+    );
+    // The static document.write link is not reported twice.
+    assert!(!text.contains("casino-royal.example"), "{text}");
+    // Negative: the clean portal renders to nothing new.
+    let t = Target::parse(&lab.site("content").unwrap().target).unwrap();
+    let clean = probe_target(&suite, &t).await;
+    assert!(clean.findings.is_empty(), "{:?}", ids(&clean));
+    assert_eq!(clean.checks[0].observation["rendered"]["added"], 0);
 }

@@ -25,6 +25,9 @@ pub struct ProbeArgs {
     /// Name server for the DNS check (e.g. the lab's); the system resolver when absent.
     #[arg(long)]
     pub dns: Option<std::net::SocketAddr>,
+    /// Also render pages in headless Chromium to catch links built by obfuscated script.
+    #[arg(long)]
+    pub render: bool,
     /// Per-request timeout in seconds.
     #[arg(long, default_value_t = 10)]
     pub request_timeout: u64,
@@ -58,8 +61,10 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<()> {
     }
     let mut configs = taishi_probe::default_suite();
     for c in &mut configs {
-        if let taishi_probe::CheckConfig::Dns(d) = c {
-            d.nameserver = args.dns;
+        match c {
+            taishi_probe::CheckConfig::Dns(d) => d.nameserver = args.dns,
+            taishi_probe::CheckConfig::Links(l) => l.render = args.render,
+            _ => {}
         }
     }
     let suite = taishi_probe::build_suite(&configs, &env)?;

@@ -23,6 +23,8 @@ pub struct LinksConfig {
     pub allow_domains: Vec<String>,
     /// Similarity below which crawler and browser views count as different (0–1).
     pub cloak_similarity: f32,
+    /// Also render the page in headless Chromium (when installed) to see script-built links.
+    pub render: bool,
 }
 
 impl Default for LinksConfig {
@@ -31,6 +33,7 @@ impl Default for LinksConfig {
             schedule: Schedule::new(3_600, 60_000),
             allow_domains: vec!["gov.cn".into()],
             cloak_similarity: 0.8,
+            render: false,
         }
     }
 }
@@ -41,6 +44,11 @@ impl LinksConfig {
         Links {
             cfg: self.clone(),
             client: env.client.clone(),
+            renderer: if self.render {
+                crate::render::Renderer::detect()
+            } else {
+                None
+            },
         }
     }
 }
@@ -50,6 +58,7 @@ impl LinksConfig {
 pub struct Links {
     cfg: LinksConfig,
     client: HttpClient,
+    renderer: Option<crate::render::Renderer>,
 }
 
 const FIX_ZH: &str =
@@ -71,6 +80,15 @@ pub const SCRIPTED: FindingKind = FindingKind {
     severity: Severity::High,
     title_zh: "脚本动态写入外部链接",
     title_en: "External links written by script",
+    fix_zh: FIX_ZH,
+    fix_en: FIX_EN,
+};
+/// External links that only exist after the page's scripts ran (rendering pass).
+pub const RENDERED: FindingKind = FindingKind {
+    id: "links.rendered",
+    severity: Severity::High,
+    title_zh: "渲染后出现脚本植入的外部链接",
+    title_en: "External links injected by script (seen after rendering)",
     fix_zh: FIX_ZH,
     fix_en: FIX_EN,
 };
@@ -232,7 +250,47 @@ impl Check for Links {
                     findings.push(CLOAKING.finding(target, "", text, json!({"view": name, "similarity": ratio, "keywords": new_words, "domains": new_domains})));
                 }
             }
-            let obs = json!({"hidden_links": hidden.len(), "script_links": scripted.len(), "views": views});
+            let rendered = if !self.cfg.render {
+                json!(null)
+            } else if let Some(renderer) = &self.renderer {
+                match renderer.dump_dom(&base).await {
+                    Ok(dom) => {
+                        let (r_hidden, r_links) = {
+                            let doc = scraper::Html::parse_document(&dom);
+                            (html::hidden_links(&doc), html::all_links(&doc))
+                        };
+                        let known: BTreeSet<&String> =
+                            view_links.iter().chain(scripted.iter()).collect();
+                        let added: Vec<_> = r_links
+                            .iter()
+                            .filter(|h| !known.contains(h))
+                            .filter_map(|h| {
+                                let domain = self.external(&base, h)?;
+                                let hidden_by = r_hidden.iter().find(|l| &l.href == h);
+                                let text = hidden_by.map(|l| l.text.clone()).unwrap_or_default();
+                                Some(json!({"href": h, "domain": domain, "hidden_by": hidden_by.map(|l| l.reason.clone()), "keywords": html::spam_words(&text)}))
+                            })
+                            .collect();
+                        if !added.is_empty() {
+                            let text = format!(
+                                "{} external link(s) appear only after scripts run",
+                                added.len()
+                            );
+                            findings.push(RENDERED.finding(
+                                target,
+                                "",
+                                text,
+                                json!({"links": added}),
+                            ));
+                        }
+                        json!({"links": r_links.len(), "added": added.len()})
+                    }
+                    Err(e) => json!({"error": e}),
+                }
+            } else {
+                json!({"error": "no chromium found on PATH"})
+            };
+            let obs = json!({"hidden_links": hidden.len(), "script_links": scripted.len(), "views": views, "rendered": rendered});
             Ok((obs, findings))
         })
     }

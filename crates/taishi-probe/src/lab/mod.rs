@@ -329,7 +329,12 @@ impl Lab {
             "script-links",
             ("links written by script", "脚本写入的暗链"),
             Front::Plain,
-            handler(|_| page(html_only(), portal_with(SCRIPT_LINKS))),
+            handler(|_| {
+                page(
+                    html_only(),
+                    portal_with(&format!("{SCRIPT_LINKS}{SCRIPT_LINKS_OBFUSCATED}")),
+                )
+            }),
             &["links.script"],
         )
         .await?;

@@ -35,6 +35,9 @@ pub const HIDDEN_LINKS: &str = r#"<style>.friend-links{display:none}.tiny a{font
 /// Links written by script.
 pub const SCRIPT_LINKS: &str = r#"<script>document.write('<div style="display:none"><a href="http://casino-royal.example/">真人娱乐 博彩 casino bonus</a></div>');</script>"#;
 
+/// A link built by obfuscated script: only a rendering pass sees it.
+pub const SCRIPT_LINKS_OBFUSCATED: &str = r#"<script>(function(){var a=document.createElement('a');a.href='http://'+['slot','win'].join('-')+'.example/';a.textContent=String.fromCharCode(32769,34382,26426);var d=document.createElement('div');d.style.display='none';d.appendChild(a);document.body.appendChild(d);})();</script>"#;
+
 /// What the cloaking site shows to crawlers and search-engine visitors.
 pub const CLOAKED: &str = r#"<!doctype html><html><head><title>澳门赌场 在线博彩 - 示范区</title></head><body>
 <h1>澳门威尼斯人 真人娱乐 百家乐</h1><p>最高返水 注册送彩金 六合彩 时时彩</p>
