@@ -348,6 +348,7 @@ async fn availability_confirms_before_declaring_an_outage() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::print_stdout)] // the skip reason is printed, as for the PostgreSQL tests
 async fn rendering_pass_sees_obfuscated_script_links() {
     use taishi_probe::checks::links::LinksConfig;
     if taishi_probe::render::Renderer::detect().is_none() {
