@@ -54,6 +54,8 @@ impl Bucket {
                 if self.needles.is_empty() {
                     return None;
                 }
+                // A contiguous NFA: a DFA over thousands of literals measured no faster here
+                // and took twice the memory.
                 AhoCorasick::builder()
                     .match_kind(MatchKind::Standard)
                     .kind(Some(AhoCorasickKind::ContiguousNFA))
