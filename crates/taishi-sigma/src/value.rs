@@ -133,7 +133,7 @@ fn literal_only(s: &SigmaStr) -> Option<String> {
 
 const MAX_EXPANSION: usize = 4096;
 
-fn windash(s: &SigmaStr) -> Vec<SigmaStr> {
+fn windash(s: &SigmaStr) -> Result<Vec<SigmaStr>, String> {
     const DASHES: [char; 5] = ['-', '/', '\u{2013}', '\u{2014}', '\u{2015}'];
     let is_word = |c: char| c.is_alphanumeric() || c == '_';
     let mut out: Vec<SigmaStr> = vec![Vec::new()];
@@ -146,11 +146,12 @@ fn windash(s: &SigmaStr) -> Vec<SigmaStr> {
         for (i, &c) in chars.iter().enumerate() {
             let prev_word = i > 0 && is_word(chars[i - 1]);
             let next_word = chars.get(i + 1).is_some_and(|&n| is_word(n));
-            if (c == '-' || c == '/')
-                && !prev_word
-                && next_word
-                && out.len() * DASHES.len() <= MAX_EXPANSION
-            {
+            if (c == '-' || c == '/') && !prev_word && next_word {
+                if out.len() * DASHES.len() > MAX_EXPANSION {
+                    return Err(format!(
+                        "`windash` expands to more than {MAX_EXPANSION} values"
+                    ));
+                }
                 out = out
                     .into_iter()
                     .flat_map(|o| {
@@ -166,7 +167,7 @@ fn windash(s: &SigmaStr) -> Vec<SigmaStr> {
             }
         }
     }
-    out
+    Ok(out)
 }
 
 fn base64_offsets(bytes: &[u8]) -> Vec<String> {
@@ -476,7 +477,7 @@ fn string_values(
                     }
                 },
                 "windash" => match stage {
-                    Stage::Text(s) => next.extend(windash(&s).into_iter().map(Stage::Text)),
+                    Stage::Text(s) => next.extend(windash(&s)?.into_iter().map(Stage::Text)),
                     Stage::Bytes(_) => return Err("`windash` cannot follow an encoding".into()),
                 },
                 "utf16le" | "wide" | "utf16be" | "utf16" => {
@@ -600,7 +601,7 @@ mod tests {
 
     #[test]
     fn windash_only_at_flag_positions() {
-        let v = windash(&vec![Part::Lit(" -f a-b".into())]);
+        let v = windash(&vec![Part::Lit(" -f a-b".into())]).unwrap();
         assert_eq!(v.len(), 5);
         assert!(v.contains(&vec![Part::Lit(" /f a-b".into())]));
         assert!(v.contains(&vec![Part::Lit(" \u{2015}f a-b".into())]));
