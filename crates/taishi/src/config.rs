@@ -1,0 +1,294 @@
+//! Configuration of the commands that open the store or serve HTTP: built-in defaults, then a TOML file
+//! (`--config` / `TAISHI_CONFIG`), then `TAISHI_*` environment variables, then flags — later wins.
+//! clap reads flags and their `TAISHI_*` variables together, so the file only fills what both left open.
+//!
+//! Every key of the file (all optional):
+//!
+//! ```toml
+//! data_dir = "/var/lib/taishi"                 # TAISHI_DATA_DIR       --data-dir
+//! store = "sqlite:///var/lib/taishi/taishi.db" # TAISHI_STORE          --store (or postgres://…)
+//! listen = "127.0.0.1:8080"                    # TAISHI_LISTEN         --listen
+//! tls_cert = "/etc/taishi/cert.pem"            # TAISHI_TLS_CERT       --tls-cert
+//! tls_key = "/etc/taishi/key.pem"              # TAISHI_TLS_KEY        --tls-key
+//! session_hours = 12                           # TAISHI_SESSION_HOURS
+//! body_limit_kib = 1024                        # TAISHI_BODY_LIMIT_KIB
+//! secure_cookies = false                       # TAISHI_SECURE_COOKIES (forced on under TLS)
+//! log_format = "text"                          # TAISHI_LOG_FORMAT     (text or json)
+//! ```
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Flags shared by every command that opens the store. Subcommands flatten this.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConfigArgs {
+    /// TOML configuration file (see the keys in the README).
+    #[arg(
+        long,
+        short = 'c',
+        env = "TAISHI_CONFIG",
+        value_name = "FILE",
+        global = true
+    )]
+    pub config: Option<PathBuf>,
+    /// Data directory; the SQLite file lives here [default: ./taishi-data].
+    #[arg(long, env = "TAISHI_DATA_DIR", value_name = "DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Store: sqlite://PATH or postgres://USER@HOST:PORT/DB [default: sqlite://DATA_DIR/taishi.db].
+    #[arg(long, env = "TAISHI_STORE", value_name = "URL", global = true)]
+    pub store: Option<String>,
+}
+
+/// Flags of `taishi serve` that override the file.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeFlags {
+    /// Address and port to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "TAISHI_LISTEN", value_name = "ADDR:PORT")]
+    pub listen: Option<SocketAddr>,
+    /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
+    #[arg(
+        long,
+        env = "TAISHI_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(
+        long,
+        env = "TAISHI_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// How long a login session lasts, in hours [default: 12].
+    #[arg(long, env = "TAISHI_SESSION_HOURS", value_name = "HOURS")]
+    pub session_hours: Option<u32>,
+    /// Largest accepted request body in KiB [default: 1024].
+    #[arg(long, env = "TAISHI_BODY_LIMIT_KIB", value_name = "KIB")]
+    pub body_limit_kib: Option<usize>,
+    /// Mark cookies Secure even without TLS here (behind a TLS-terminating proxy).
+    #[arg(long, env = "TAISHI_SECURE_COOKIES")]
+    pub secure_cookies: Option<bool>,
+    /// Log format: text or json [default: text].
+    #[arg(long, env = "TAISHI_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+}
+
+/// How logs are written to standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per event, for log shippers.
+    Json,
+}
+
+/// The configuration file; every key optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    data_dir: Option<PathBuf>,
+    store: Option<String>,
+    listen: Option<SocketAddr>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    session_hours: Option<u32>,
+    body_limit_kib: Option<usize>,
+    secure_cookies: Option<bool>,
+    log_format: Option<LogFormat>,
+}
+
+impl FileConfig {
+    /// Reads and parses `path`; errors name the file and the bad key.
+    pub fn read(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("config {}", path.display()))
+    }
+}
+
+/// The resolved settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Store URL.
+    pub store: String,
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Certificate and key, when serving HTTPS.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Session lifetime in hours.
+    pub session_hours: u32,
+    /// Body limit in KiB.
+    pub body_limit_kib: usize,
+    /// Secure cookies.
+    pub secure_cookies: bool,
+    /// Log format.
+    pub log_format: LogFormat,
+}
+
+impl Settings {
+    /// Resolves the settings of a command that only opens the store.
+    pub fn for_store(args: &ConfigArgs) -> anyhow::Result<Self> {
+        Self::resolve(args, &ServeFlags::default())
+    }
+
+    /// Resolves all settings: flags and environment first, then the file, then defaults.
+    pub fn resolve(args: &ConfigArgs, serve: &ServeFlags) -> anyhow::Result<Self> {
+        let file = match &args.config {
+            Some(p) => FileConfig::read(p)?,
+            None => FileConfig::default(),
+        };
+        let data_dir = args
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("taishi-data"));
+        let store = match args.store.clone().or(file.store) {
+            Some(s) => s,
+            None => format!("sqlite://{}", data_dir.join("taishi.db").display()),
+        };
+        let tls = match (
+            serve.tls_cert.clone().or(file.tls_cert),
+            serve.tls_key.clone().or(file.tls_key),
+        ) {
+            (Some(c), Some(k)) => Some((c, k)),
+            (None, None) => None,
+            _ => bail!("TLS needs both a certificate (tls_cert) and a key (tls_key)"),
+        };
+        let session_hours = serve.session_hours.or(file.session_hours).unwrap_or(12);
+        if !(1..=24 * 30).contains(&session_hours) {
+            bail!("session_hours must be 1 to 720, got {session_hours}");
+        }
+        let body_limit_kib = serve.body_limit_kib.or(file.body_limit_kib).unwrap_or(1024);
+        if body_limit_kib == 0 {
+            bail!("body_limit_kib must be at least 1");
+        }
+        Ok(Settings {
+            data_dir,
+            store,
+            listen: serve
+                .listen
+                .or(file.listen)
+                .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080))),
+            secure_cookies: tls.is_some()
+                || serve
+                    .secure_cookies
+                    .or(file.secure_cookies)
+                    .unwrap_or(false),
+            tls,
+            session_hours,
+            body_limit_kib,
+            log_format: serve.log_format.or(file.log_format).unwrap_or_default(),
+        })
+    }
+
+    /// The store URL with any password replaced by `***`, for printing.
+    pub fn store_redacted(&self) -> String {
+        redact(&self.store)
+    }
+
+    /// Creates the data directory, and the SQLite file's folder when the store is a file elsewhere.
+    pub fn prepare_data_dir(&self) -> anyhow::Result<()> {
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating {}", self.data_dir.display()))?;
+        if self.store.starts_with("sqlite:") {
+            let path = self
+                .store
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:");
+            if let Some(parent) = Path::new(path)
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("creating {}", parent.display()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Hides the password of `scheme://user:password@host/…`.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_then_file_then_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Settings::resolve(&ConfigArgs::default(), &ServeFlags::default()).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.store, "sqlite://taishi-data/taishi.db");
+        assert!(!s.secure_cookies && s.tls.is_none());
+
+        let f = dir.path().join("taishi.toml");
+        std::fs::write(
+            &f,
+            "data_dir = \"/srv/t\"\nlisten = \"0.0.0.0:9000\"\nsession_hours = 2\n",
+        )
+        .unwrap();
+        let args = ConfigArgs {
+            config: Some(f.clone()),
+            ..ConfigArgs::default()
+        };
+        let s = Settings::resolve(&args, &ServeFlags::default()).unwrap();
+        assert_eq!(s.store, "sqlite:///srv/t/taishi.db");
+        assert_eq!(s.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(s.session_hours, 2);
+
+        let args = ConfigArgs {
+            config: Some(f),
+            store: Some("postgres://u:pw@h/db".into()),
+            ..ConfigArgs::default()
+        };
+        let flags = ServeFlags {
+            listen: Some("127.0.0.1:1".parse().unwrap()),
+            ..ServeFlags::default()
+        };
+        let s = Settings::resolve(&args, &flags).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:1");
+        assert_eq!(s.store_redacted(), "postgres://u:***@h/db");
+    }
+
+    #[test]
+    fn bad_files_name_file_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("bad.toml");
+        std::fs::write(&f, "listen = \"127.0.0.1:8080\"\ncolour = \"red\"\n").unwrap();
+        let args = ConfigArgs {
+            config: Some(f),
+            ..ConfigArgs::default()
+        };
+        let e = format!(
+            "{:#}",
+            Settings::resolve(&args, &ServeFlags::default()).unwrap_err()
+        );
+        assert!(e.contains("bad.toml") && e.contains("colour"), "{e}");
+        let flags = ServeFlags {
+            tls_cert: Some("c.pem".into()),
+            ..ServeFlags::default()
+        };
+        assert!(Settings::resolve(&ConfigArgs::default(), &flags).is_err());
+    }
+}

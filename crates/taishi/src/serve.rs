@@ -1,0 +1,127 @@
+//! `taishi serve`: opens the store (applying migrations), creates the first administrator on first start
+//! and prints its password once, then serves the API until Ctrl-C or SIGTERM.
+
+use crate::config::{ConfigArgs, LogFormat, ServeFlags, Settings};
+use anyhow::Context;
+use clap::Args;
+use std::io::Write;
+use std::sync::Arc;
+use taishi_server::{AppState, ServerOptions, bootstrap, launch};
+
+/// Arguments of `taishi serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[command(flatten)]
+    flags: ServeFlags,
+}
+
+/// Runs the server.
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let settings = Settings::resolve(&args.config, &args.flags)?;
+    init_logging(settings.log_format);
+    tokio::runtime::Runtime::new()?.block_on(serve(settings))
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    settings.prepare_data_dir()?;
+    let store = taishi_store::open(&settings.store)
+        .await
+        .with_context(|| format!("opening store {}", settings.store_redacted()))?;
+    tracing::info!(store = %settings.store_redacted(), backend = store.backend(), "Store open.");
+
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("listening on {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    let scheme = if settings.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let url = format!("{scheme}://{addr}");
+
+    let mut out = std::io::stdout().lock();
+    if let Some(first) = bootstrap::ensure_first_admin(store.as_ref()).await? {
+        if first.created_root {
+            writeln!(
+                out,
+                "First start: created the root org {:?} (code {}).",
+                first.scope.name, first.scope.code
+            )?;
+        }
+        writeln!(
+            out,
+            "First start: created administrator {:?} for org {:?}. Its password, shown only now:",
+            first.user.name, first.scope.code
+        )?;
+        writeln!(out)?;
+        writeln!(out, "    {}", first.password)?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Change it after logging in: POST /api/v1/auth/password."
+        )?;
+    }
+    writeln!(
+        out,
+        "taishi serving at {url}/ (store: {})",
+        settings.store_redacted()
+    )?;
+    writeln!(
+        out,
+        "  API {url}/api/v1  ·  OpenAPI {url}/api/v1/openapi.json  ·  health {url}/healthz  ·  metrics {url}/metrics"
+    )?;
+    writeln!(
+        out,
+        "  log in: curl -c cookies.txt -H 'content-type: application/json' -d '{{\"name\":\"admin\",\"password\":\"…\"}}' {url}/api/v1/auth/login"
+    )?;
+    out.flush()?;
+    drop(out);
+
+    let options = ServerOptions {
+        secure_cookies: settings.secure_cookies,
+        session_ttl: jiff::SignedDuration::from_hours(i64::from(settings.session_hours)),
+        body_limit: settings.body_limit_kib * 1024,
+        ..ServerOptions::default()
+    };
+    let state = AppState::new(Arc::clone(&store), options);
+    let purger = tokio::spawn(purge_sessions(Arc::clone(&store)));
+    let tls = settings
+        .tls
+        .clone()
+        .map(|(cert, key)| launch::TlsFiles { cert, key });
+    let app = taishi_server::router(state);
+    let result = launch::serve(listener, app, tls, launch::shutdown_signal()).await;
+    purger.abort();
+    store.close().await;
+    tracing::info!("Stopped.");
+    Ok(result?)
+}
+
+/// Removes expired sessions every hour.
+async fn purge_sessions(store: Arc<dyn taishi_store::Store>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        every.tick().await;
+        match store.purge_sessions(jiff::Timestamp::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "Expired sessions removed."),
+            Err(e) => tracing::warn!(error = %e, "Could not remove expired sessions."),
+        }
+    }
+}
