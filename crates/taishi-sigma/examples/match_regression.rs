@@ -142,6 +142,23 @@ fn cpu_seconds() -> f64 {
     ticks / 100.0
 }
 
+/// Resident memory of this process in MB, from /proc (Linux); 0 elsewhere.
+fn rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("VmRSS:")?
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0.0);
+    kb / 1024.0
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let times: usize = args
@@ -163,9 +180,10 @@ fn main() {
     }
     let (plan, report) = loader.build();
     println!(
-        "rules in plan: {} (load {:.3} s)",
+        "rules in plan: {} (load {:.3} s, resident {:.0} MB)",
         report.rules,
-        t0.elapsed().as_secs_f64()
+        t0.elapsed().as_secs_f64(),
+        rss_mb()
     );
     let by_id: std::collections::HashMap<&str, usize> = plan
         .rules()
@@ -251,6 +269,10 @@ fn main() {
     }
     let secs = t.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - c0;
+    println!(
+        "resident after matching (every used bucket's automaton built): {:.0} MB",
+        rss_mb()
+    );
     println!(
         "matching: {n} events ({} distinct) in {secs:.3} s wall, {cpu:.2} CPU-s = {:.0} events per CPU-second on one thread, {hits} rule hits",
         all_events.len(),

@@ -134,7 +134,7 @@ pub use condition::{Cond, OfTarget, Quantity, parse as parse_condition};
 pub use correlation::engine::{
     CorrelationEngine, CorrelationHit, CorrelationState, Entry, GroupState,
 };
-pub use correlation::{CorrelationDef, CorrelationType, Source, Threshold};
+pub use correlation::{CorrelationDef, CorrelationType, Source, SourceExpr, Threshold};
 pub use error::{Error, Location};
 pub use loader::{LoadOptions, LoadReport, Loader, Selection, UnmappedRule};
 pub use mapping::{MapEntry, Mapping, Unmapped, WINDOWS_DEFAULT};

@@ -496,6 +496,7 @@ impl Loader {
                 fields: c.fields,
                 generate: c.generate,
                 standalone,
+                boolean: c.boolean,
             });
         }
         out

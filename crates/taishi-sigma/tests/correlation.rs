@@ -429,3 +429,51 @@ fn generate_keeps_referenced_rules_standalone_and_bad_references_are_reported() 
     let cycle = "title: c1\nname: c1\ncorrelation:\n    type: event_count\n    rules: [c2]\n    timespan: 1m\n    condition: {gte: 1}\n---\ntitle: c2\nname: c2\ncorrelation:\n    type: event_count\n    rules: [c1]\n    timespan: 1m\n    condition: {gte: 1}\n";
     assert_eq!(common::load_errors(unmapped_options(), cycle).len(), 2);
 }
+
+#[test]
+fn temporal_with_a_boolean_condition() {
+    // Sigma 2.2 draft (SEP #198): which referenced rules must (not) occur in the window.
+    let corr = "title: Recon without admin\ncorrelation:\n    type: temporal\n    rules:\n        - recon_cmd_a\n        - recon_cmd_b\n        - recon_cmd_c\n    group-by:\n        - ComputerName\n    timespan: 5m\n    condition: recon_cmd_a and recon_cmd_b and not recon_cmd_c\n";
+    let (plan, _) = load_with(
+        unmapped_options(),
+        &[&recon("a"), &recon("b"), &recon("c"), corr],
+    );
+    let engine = CorrelationEngine::new(&plan, 0);
+    let mut st = CorrelationState::default();
+    assert!(
+        feed(&plan, &engine, &mut st, &[(0, cmd("a")), (MIN, cmd("b"))]).is_empty(),
+        "decided when the window closes"
+    );
+    let hits = feed(
+        &plan,
+        &engine,
+        &mut st,
+        &[(
+            20 * MIN,
+            Ev::new().s("CommandLine", "x").s("ComputerName", "pc1"),
+        )],
+    );
+    assert!(
+        hits.is_empty(),
+        "the watermark only moves with events that feed a correlation"
+    );
+    let hits = engine.flush(&mut st, None);
+    assert_eq!(hits.len(), 1);
+    let mut st = CorrelationState::default();
+    feed(
+        &plan,
+        &engine,
+        &mut st,
+        &[(0, cmd("a")), (MIN, cmd("c")), (2 * MIN, cmd("b"))],
+    );
+    assert!(
+        engine.flush(&mut st, None).is_empty(),
+        "recon_cmd_c in the window vetoes it"
+    );
+    let bad = corr.replace("not recon_cmd_c", "not recon_cmd_x");
+    assert!(
+        common::load_errors(unmapped_options(), &bad)
+            .iter()
+            .any(|e| e.contains("recon_cmd_x"))
+    );
+}

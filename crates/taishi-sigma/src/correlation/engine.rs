@@ -128,6 +128,17 @@ fn aggregate(def: &CorrelationDef, w: &[Entry]) -> Option<f64> {
             v.dedup();
             v.len() as f64
         }
+        CorrelationType::Temporal if def.boolean.is_some() => {
+            let mut present = vec![false; def.sources.len()];
+            for e in w {
+                if let Some(p) = present.get_mut(e.source) {
+                    *p = true;
+                }
+            }
+            f64::from(u8::from(
+                def.boolean.as_ref().is_some_and(|b| b.eval(&present)),
+            ))
+        }
         CorrelationType::Temporal => {
             let mut s: Vec<usize> = w.iter().map(|e| e.source).collect();
             s.sort_unstable();
@@ -186,6 +197,7 @@ fn aggregate(def: &CorrelationDef, w: &[Entry]) -> Option<f64> {
 
 fn decided_on_arrival(def: &CorrelationDef) -> bool {
     def.threshold.only_lower_bounds()
+        && !def.boolean.as_ref().is_some_and(super::SourceExpr::has_not)
         && matches!(
             def.kind,
             CorrelationType::EventCount

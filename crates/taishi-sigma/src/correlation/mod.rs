@@ -126,11 +126,93 @@ pub struct CorrelationDef {
     /// Whether hits are detections of their own: false when another correlation references
     /// this one without `generate: true`.
     pub standalone: bool,
+    /// For temporal types, a boolean condition over the referenced rules (Sigma 2.2 draft)
+    /// instead of "all of them".
+    pub boolean: Option<SourceExpr>,
+}
+
+/// A boolean condition over the positions of a correlation's referenced rules.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceExpr {
+    /// The rule at this position in `rules` matched in the window.
+    Source(usize),
+    /// Negation.
+    Not(Box<SourceExpr>),
+    /// All of.
+    And(Vec<SourceExpr>),
+    /// Any of.
+    Or(Vec<SourceExpr>),
+    /// At least n of.
+    AtLeast(usize, Vec<SourceExpr>),
+}
+
+impl SourceExpr {
+    fn build(c: &crate::condition::Cond, names: &[&str]) -> Result<SourceExpr, String> {
+        use crate::condition::{Cond, OfTarget, Quantity};
+        Ok(match c {
+            Cond::Ident(n) => SourceExpr::Source(
+                names
+                    .iter()
+                    .position(|x| x == n)
+                    .ok_or_else(|| format!("`{n}` is not one of the correlation's rules"))?,
+            ),
+            Cond::Not(x) => SourceExpr::Not(Box::new(SourceExpr::build(x, names)?)),
+            Cond::And(v) => SourceExpr::And(
+                v.iter()
+                    .map(|x| SourceExpr::build(x, names))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Cond::Or(v) => SourceExpr::Or(
+                v.iter()
+                    .map(|x| SourceExpr::build(x, names))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Cond::Of { quantity, target } => {
+                let chosen: Vec<SourceExpr> = (0..names.len())
+                    .filter(|&i| match target {
+                        OfTarget::Them => true,
+                        OfTarget::Pattern(p) => crate::condition::pattern_matches(p, names[i]),
+                    })
+                    .map(SourceExpr::Source)
+                    .collect();
+                if chosen.is_empty() {
+                    return Err("an `of` pattern matches none of the correlation's rules".into());
+                }
+                match quantity {
+                    Quantity::All => SourceExpr::And(chosen),
+                    Quantity::AtLeast(n) => SourceExpr::AtLeast(*n, chosen),
+                }
+            }
+        })
+    }
+
+    /// Evaluates with `present[i]` = the rule at position i matched in the window.
+    pub fn eval(&self, present: &[bool]) -> bool {
+        match self {
+            SourceExpr::Source(i) => present.get(*i).copied().unwrap_or(false),
+            SourceExpr::Not(x) => !x.eval(present),
+            SourceExpr::And(v) => v.iter().all(|x| x.eval(present)),
+            SourceExpr::Or(v) => v.iter().any(|x| x.eval(present)),
+            SourceExpr::AtLeast(n, v) => v.iter().filter(|x| x.eval(present)).count() >= *n,
+        }
+    }
+
+    /// Whether the condition has a negation (then it can only be decided when the window closes).
+    pub fn has_not(&self) -> bool {
+        match self {
+            SourceExpr::Source(_) => false,
+            SourceExpr::Not(_) => true,
+            SourceExpr::And(v) | SourceExpr::Or(v) | SourceExpr::AtLeast(_, v) => {
+                v.iter().any(SourceExpr::has_not)
+            }
+        }
+    }
 }
 
 /// A correlation document before its references are resolved.
 #[derive(Debug, Clone)]
 pub(crate) struct RawCorrelation {
+    pub boolean: Option<SourceExpr>,
     pub meta: RuleMeta,
     pub kind: CorrelationType,
     pub rules: Vec<String>,
@@ -220,6 +302,7 @@ pub(crate) fn parse(
     })?;
     let mut threshold = Threshold::default();
     let mut fields = Vec::new();
+    let mut boolean = None;
     match c.get("condition") {
         None | Some(Yaml::Null) => {}
         Some(Yaml::Map(m)) => {
@@ -251,6 +334,17 @@ pub(crate) fn parse(
                     }
                 }
             }
+        }
+        Some(Yaml::Str(text)) if kind == CorrelationType::Temporal => {
+            // Sigma 2.2 (SEP #198, pySigma's temporal_extended): a boolean condition over the
+            // referenced rules, e.g. `recon_a and recon_b and not admin_login`.
+            let cond = crate::condition::parse(text)
+                .map_err(|m| FieldError::new(at("condition"), format!("{m} (in `{text}`)")))?;
+            let names: Vec<&str> = rules.iter().map(String::as_str).collect();
+            let expr = SourceExpr::build(&cond, &names)
+                .map_err(|m| FieldError::new(at("condition"), m))?;
+            threshold.gte = Some(1.0);
+            boolean = Some(expr);
         }
         Some(other) => {
             return Err(FieldError::new(
@@ -315,6 +409,7 @@ pub(crate) fn parse(
         threshold,
         fields,
         generate,
+        boolean,
     })
 }
 
