@@ -1,0 +1,66 @@
+//! taishi's web console: server-rendered pages (askama templates, auto-escaped) over the same
+//! authentication, scoping and store as the REST API.
+//!
+//! [`router`] builds the console's routes over the server's [`AppState`]; the binary merges it with the
+//! API router. Every signed-in page takes a [`ctx::Ctx`], which runs the server's own `Caller`
+//! extractor, so the console can never show what the API would refuse: one implementation of scoping,
+//! not two. Forms are read through [`ctx::Posted`], which refuses a missing or wrong CSRF token.
+//!
+//! Design choices:
+//! - No Node build step and no front-end framework: hand-written CSS and a few lines of plain
+//!   JavaScript, embedded in the binary ([`security::static_file`]) and cached for a year.
+//! - Charts are inline SVG drawn on the server ([`svg`]), so pages render without script and print well.
+//! - Zh-CN and English catalogues ([`i18n`]) are TOML files embedded at build and parsed once; each
+//!   request gets a translator for its language (cookie, else `Accept-Language`). No global locale.
+//! - A strict Content-Security-Policy ([`security::CSP`]): scripts, styles and images only from this
+//!   origin, no inline script, no framing.
+
+pub mod ctx;
+pub mod error;
+pub mod i18n;
+pub mod layout;
+pub mod pages;
+pub mod security;
+pub mod svg;
+
+use axum::Router;
+use axum::routing::{get, post};
+use ctx::WebState;
+use std::sync::Arc;
+use taishi_server::AppState;
+
+/// The console's routes over `state`, with the security headers on every response. It sets no
+/// fallback, so it merges with the API router (whose fallback answers unknown paths).
+pub fn router(state: AppState) -> Router {
+    // The catalogues are part of the binary; a broken one fails the test suite, never a request.
+    let cats =
+        i18n::Catalogues::embedded().unwrap_or_else(|e| panic!("embedded message catalogue: {e}"));
+    let web = WebState {
+        app: state,
+        cats: Arc::new(cats),
+        tz: i18n::default_zone(),
+        static_version: security::static_version().into(),
+    };
+    routes()
+        .layer(axum::middleware::from_fn(security::harden))
+        .with_state(web)
+}
+
+fn routes() -> Router<WebState> {
+    use pages::*;
+    Router::new()
+        .route("/static/{name}", get(security::static_file))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/lang", post(auth::set_lang))
+        .route(
+            "/password",
+            get(auth::password_form).post(auth::change_password),
+        )
+        .route("/", get(dashboard::dashboard))
+        .route("/screen", get(dashboard::screen))
+        .route("/orgs", get(orgs::tree))
+        .route("/orgs/{id}", get(orgs::org))
+        .route("/assets", get(assets::list))
+        .route("/assets/{id}", get(assets::asset))
+}
