@@ -8,6 +8,7 @@
 
 pub mod attribution;
 mod error;
+mod loop_store;
 mod sql;
 mod traits;
 pub mod transfer;
@@ -15,6 +16,7 @@ pub mod transfer;
 pub use sql::{OpenOptions, SqlStore};
 
 pub use error::{StoreError, StoreResult};
+pub use loop_store::{ArchivedBulletin, FindingQuery, LoopAudit, LoopStore, NoticeQuery};
 pub use traits::{
     AccessStore, AttributionEntry, AuditStore, DeleteMode, NewAudit, RegistryStore, Store,
 };

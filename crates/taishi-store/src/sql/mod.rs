@@ -5,6 +5,9 @@ mod assets;
 mod audit;
 pub(crate) mod db;
 mod import;
+mod loop_findings;
+mod loop_misc;
+mod loop_notices;
 mod orgs;
 mod rows;
 

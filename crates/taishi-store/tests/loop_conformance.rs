@@ -1,0 +1,109 @@
+//! The loop's storage conformance suite (findings, notices, rectifications, deliveries, metrics,
+//! scores, bulletins), in the same shape as `conformance.rs`: every case is written once as an async fn over `&dyn Store` and run
+//! against SQLite (a temp file) and PostgreSQL (a fresh schema per test, dropped afterwards, so tests
+//! run in parallel and leave nothing behind).
+//!
+//! PostgreSQL comes from `TAISHI_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/test`).
+//! If it cannot be reached the PostgreSQL tests say why and pass, unless `CI=true`, where they fail.
+
+#[path = "loop_conformance/cases.rs"]
+mod cases;
+
+use std::sync::Arc;
+use taishi_store::{OpenOptions, Store};
+
+struct Harness {
+    store: Arc<dyn Store>,
+    _dir: Option<tempfile::TempDir>,
+    pg_schema: Option<(String, String)>,
+}
+
+impl Harness {
+    async fn sqlite() -> Harness {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("taishi.db").display());
+        let store = taishi_store::open(&url).await.expect("open sqlite store");
+        Harness {
+            store,
+            _dir: Some(dir),
+            pg_schema: None,
+        }
+    }
+
+    #[allow(clippy::print_stderr)] // the skip rule: a skipped test says why
+    async fn postgres(test: &str) -> Option<Harness> {
+        let url = std::env::var("TAISHI_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let schema = format!("lconf_{test}_{}_{nanos}", std::process::id());
+        let opts = OpenOptions {
+            pg_schema: Some(schema.clone()),
+            max_connections: Some(4),
+        };
+        match taishi_store::open_with(&url, &opts).await {
+            Ok(store) => Some(Harness {
+                store,
+                _dir: None,
+                pg_schema: Some((url, schema)),
+            }),
+            Err(e) => {
+                if std::env::var("CI").as_deref() == Ok("true") {
+                    panic!("PostgreSQL at {url} is required in CI but failed: {e}");
+                }
+                eprintln!("skipping PostgreSQL conformance test {test}: {url} unreachable: {e}");
+                None
+            }
+        }
+    }
+
+    async fn finish(self) {
+        self.store.close().await;
+        if let Some((url, schema)) = self.pg_schema {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&url)
+                .await
+                .expect("reconnect to drop schema");
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP SCHEMA \"{schema}\" CASCADE"
+            )))
+            .execute(&mut c)
+            .await
+            .expect("drop test schema");
+        }
+    }
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let h = super::Harness::sqlite().await;
+                    super::cases::$name(&*h.store).await;
+                    h.finish().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(h) = super::Harness::postgres(stringify!($name)).await else { return };
+                    super::cases::$name(&*h.store).await;
+                    h.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    findings_round_trip_and_dedup_lookup,
+    notices_numbered_per_year_with_audit,
+    rectifications_attachments_and_log,
+    metrics_scores_and_bulletins,
+);
