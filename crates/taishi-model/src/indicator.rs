@@ -1,6 +1,9 @@
 //! Evaluation periods and grades (评价指标体系): the calendar slices scores are computed for, and the
 //! letter a score maps to.
 
+use crate::finding::Finding;
+use crate::notice::{Notice, NoticeState};
+use crate::{OrgId, Severity};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -191,6 +194,111 @@ impl Period {
         }
         v.reverse();
         v
+    }
+}
+
+/// What scoring needs of a finding: owner, severity and the spans during which it was open.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingFact {
+    /// Owning org.
+    pub org: OrgId,
+    /// Severity.
+    pub severity: Severity,
+    /// `[opened, closed)` spans, oldest first; the last may be open-ended.
+    pub spans: Vec<(Timestamp, Option<Timestamp>)>,
+}
+
+impl FindingFact {
+    /// Derives the open spans from a finding's history.
+    pub fn from_finding(f: &Finding) -> FindingFact {
+        use crate::finding::FindingEventKind as K;
+        let mut spans: Vec<(Timestamp, Option<Timestamp>)> = Vec::new();
+        for e in &f.history {
+            match e.kind {
+                K::Opened | K::Reopened { .. } => {
+                    if spans.last().is_none_or(|s| s.1.is_some()) {
+                        spans.push((e.at, None));
+                    }
+                }
+                K::Resolved { .. } | K::MarkedFalsePositive { .. } | K::RiskAccepted { .. } => {
+                    if let Some(last) = spans.last_mut()
+                        && last.1.is_none()
+                    {
+                        last.1 = Some(e.at);
+                    }
+                }
+                K::SeverityChanged { .. } => {}
+            }
+        }
+        FindingFact {
+            org: f.org,
+            severity: f.severity,
+            spans,
+        }
+    }
+
+    /// Open at instant `t`.
+    pub fn open_at(&self, t: Timestamp) -> bool {
+        self.spans
+            .iter()
+            .any(|(a, b)| *a <= t && b.is_none_or(|b| t < b))
+    }
+
+    /// Opened (first or again) within `[start, end)`.
+    pub fn opened_within(&self, start: Timestamp, end: Timestamp) -> bool {
+        self.spans.iter().any(|(a, _)| start <= *a && *a < end)
+    }
+
+    /// Closed within `[start, end)`.
+    pub fn closed_within(&self, start: Timestamp, end: Timestamp) -> bool {
+        self.spans
+            .iter()
+            .any(|(_, b)| b.is_some_and(|b| start <= b && b < end))
+    }
+}
+
+/// What scoring needs of a notice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoticeFact {
+    /// The org it was issued to.
+    pub org: OrgId,
+    /// When issued (`None`: a draft, ignored).
+    pub issued_at: Option<Timestamp>,
+    /// Rectification deadline.
+    pub rectify_due: Option<Timestamp>,
+    /// When closed as verified (`None` if not closed).
+    pub closed_at: Option<Timestamp>,
+    /// Cancelled notices count for nothing.
+    pub cancelled: bool,
+    /// When verifications failed (notice returned).
+    pub returned_at: Vec<Timestamp>,
+}
+
+impl NoticeFact {
+    /// Derives the facts from a notice.
+    pub fn from_notice(n: &Notice) -> NoticeFact {
+        NoticeFact {
+            org: n.org,
+            issued_at: n.issued_at,
+            rectify_due: n.rectify_due,
+            closed_at: n.closed_at.filter(|_| n.state == NoticeState::Closed),
+            cancelled: n.state == NoticeState::Cancelled,
+            returned_at: n
+                .history
+                .iter()
+                .filter(|e| e.action == "return")
+                .map(|e| e.at)
+                .collect(),
+        }
+    }
+
+    /// Overdue at some moment within `[start, end)`.
+    pub fn overdue_within(&self, start: Timestamp, end: Timestamp) -> bool {
+        let (Some(_), Some(due), false) = (self.issued_at, self.rectify_due, self.cancelled) else {
+            return false;
+        };
+        // Overdue from `due` until closed: the interval (due, closed) meets [start, end).
+        due < end && self.closed_at.is_none_or(|c| c > due && c > start)
     }
 }
 

@@ -15,6 +15,7 @@ mod ids;
 pub mod notice;
 mod org;
 mod query;
+pub mod rectification;
 mod severity;
 mod user;
 pub mod validate;
