@@ -1,7 +1,7 @@
 //! Loads the whole SigmaHQ rule set and prints how many rules parsed, compiled and were left out,
 //! with the time the load and the compilation took.
 //!
-//! `cargo run --release -p taishi-sigma --example load_sigmahq [RULES_ROOT] [--strict] [--list]`
+//! `cargo run --release -p taishi-sigma --example load_sigmahq [RULES_ROOT] [--strict] [--list] [--dirs a,b]`
 //!
 //! `RULES_ROOT` defaults to the shared SigmaHQ copy. By default placeholders without values are
 //! replaced by `*` (pySigma's last resort) and unmapped rules are evaluated on every event, so
@@ -35,7 +35,9 @@ fn main() {
     let list = args.iter().any(|a| a == "--list");
     let root = args
         .iter()
-        .find(|a| !a.starts_with("--"))
+        .enumerate()
+        .find(|(i, a)| !a.starts_with("--") && (*i == 0 || args[i - 1] != "--dirs"))
+        .map(|(_, a)| a)
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             PathBuf::from(concat!(
@@ -43,15 +45,14 @@ fn main() {
                 "/../../../shared/data/sigma"
             ))
         });
+    let default_dirs = "rules,rules-threat-hunting,rules-emerging-threats,rules-compliance,rules-placeholder,rules-dfir";
+    let dirs = args
+        .iter()
+        .position(|a| a == "--dirs")
+        .and_then(|i| args.get(i + 1))
+        .map_or(default_dirs, String::as_str);
     let mut files = Vec::new();
-    for d in [
-        "rules",
-        "rules-threat-hunting",
-        "rules-emerging-threats",
-        "rules-compliance",
-        "rules-placeholder",
-        "rules-dfir",
-    ] {
+    for d in dirs.split(',') {
         yaml_files(&root.join(d), &mut files);
     }
     let texts: Vec<(String, String)> = files

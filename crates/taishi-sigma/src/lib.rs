@@ -114,7 +114,11 @@
 //! day week month year cidr expand fieldref`. `re` is case-sensitive; patterns the `regex` crate
 //! rejects (look-around, back-references) fall back to `fancy-regex`. Meta filters are AND-ed
 //! with the rules they name (pySigma's semantics: a suppressing filter says
-//! `condition: not selection`).
+//! `condition: not selection`). Temporal correlations also accept a boolean `condition` over
+//! their rules (the Sigma 2.2 draft). Sigma v1 constructs still found in older rule sets are
+//! rewritten rather than refused: `| count() by …`, `count(field)`, `sum`, `avg` and `near`
+//! become the equivalent v2 correlations (see `legacy.rs`), and `action: global` rule
+//! collections are expanded.
 
 mod condition;
 pub mod correlation;
@@ -122,6 +126,7 @@ mod detection;
 mod error;
 mod fieldcache;
 mod index;
+mod legacy;
 mod loader;
 mod mapping;
 mod matcher;

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use crate::correlation::{self, CorrelationDef, RawCorrelation, Source};
 use crate::detection::{Node, Renames, compile_detection, compile_selection};
 use crate::error::{Error, FieldError, Location};
+use crate::legacy;
 use crate::mapping::{Mapping, Unmapped};
 use crate::plan::{Plan, RuleInfo, Variant};
 use crate::rule::{self, Document, Level, Logsource, RuleMeta, Status};
@@ -198,7 +199,14 @@ impl Loader {
         let mut filters = Vec::new();
         for (at, doc) in docs {
             match doc {
-                Document::Rule { meta, detection } => raw_rules.push((at, meta, detection)),
+                Document::Rule { meta, detection } => match legacy::rewrite(&meta, &detection) {
+                    None => raw_rules.push((at, meta, detection)),
+                    Some(Ok(rw)) => {
+                        raw_rules.extend(rw.searches.into_iter().map(|(m, d)| (at.clone(), m, d)));
+                        raw_corrs.push((at, rw.correlation));
+                    }
+                    Some(Err(e)) => self.report.errors.push(e.at(at)),
+                },
                 Document::Correlation {
                     meta,
                     correlation,

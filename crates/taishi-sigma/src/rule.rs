@@ -314,13 +314,6 @@ pub fn document_from_yaml(doc: Yaml, origin: &str, index: usize) -> Result<Docum
         )
         .at(at));
     }
-    if doc.get("action").is_some() {
-        return Err(Error::Unsupported {
-            at,
-            message: "rule collections (`action: global/reset/repeat`) are a Sigma v1 construct"
-                .into(),
-        });
-    }
     let meta = meta(&doc, origin).map_err(|e| e.at(at.clone()))?;
     let kind = doc.kind();
     let Yaml::Map(mut entries) = doc else {
@@ -385,9 +378,74 @@ pub fn parse_text(origin: &str, text: &str) -> Result<Vec<Result<Document, Error
         },
         message,
     })?;
-    Ok(docs
-        .into_iter()
-        .enumerate()
-        .map(|(i, d)| document_from_yaml(d, origin, i))
-        .collect())
+    // Sigma v1 rule collections: `action: global` is merged into the documents after it,
+    // `action: reset` forgets it, `action: repeat` repeats the previous document with changes.
+    let mut global: Option<Yaml> = None;
+    let mut previous: Option<Yaml> = None;
+    let mut seen_ids: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for (i, d) in docs.into_iter().enumerate() {
+        let action = d.get("action").and_then(Yaml::scalar_text);
+        let d = without_key(d, "action");
+        match action.as_deref() {
+            Some("global") => global = Some(d),
+            Some("reset") => global = None,
+            Some(other) if other != "repeat" => out.push(Err(Error::Unsupported {
+                at: location(origin, i, &d),
+                message: format!("unknown collection action `{other}`"),
+            })),
+            _ => {
+                let base = if action.is_some() {
+                    previous.clone()
+                } else {
+                    global.clone()
+                };
+                let from_collection = base.is_some();
+                let mut merged = match base {
+                    Some(b) => merge(b, d),
+                    None => d,
+                };
+                // Documents of one collection share the global `id`: keep them apart.
+                if from_collection && let Some(id) = merged.get("id").and_then(Yaml::scalar_text) {
+                    if seen_ids.contains(&id) {
+                        merged = merge(
+                            merged,
+                            Yaml::Map(vec![("id".into(), Yaml::Str(format!("{id}#{}", i + 1)))]),
+                        );
+                    } else {
+                        seen_ids.push(id);
+                    }
+                }
+                previous = Some(merged.clone());
+                out.push(document_from_yaml(merged, origin, i));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn without_key(doc: Yaml, key: &str) -> Yaml {
+    match doc {
+        Yaml::Map(entries) => Yaml::Map(entries.into_iter().filter(|(k, _)| k != key).collect()),
+        other => other,
+    }
+}
+
+/// Deep merge of maps: `over` wins, nested maps are merged.
+fn merge(base: Yaml, over: Yaml) -> Yaml {
+    match (base, over) {
+        (Yaml::Map(mut b), Yaml::Map(o)) => {
+            for (k, v) in o {
+                match b.iter().position(|(bk, _)| *bk == k) {
+                    Some(i) => {
+                        let old = std::mem::replace(&mut b[i].1, Yaml::Null);
+                        b[i].1 = merge(old, v);
+                    }
+                    None => b.push((k, v)),
+                }
+            }
+            Yaml::Map(b)
+        }
+        (_, over) => over,
+    }
 }

@@ -155,12 +155,17 @@ fn condition_errors_are_located() {
     assert!(e[0].contains("nothing*"), "{e:?}");
     let e = load_errors(
         unmapped_options(),
-        &format!("{base}    condition: sel | count() by User > 3\n"),
+        &format!("{base}    condition: sel | max(Size) by User > 3\n"),
     );
     assert!(
-        e[0].contains("unsupported") && e[0].contains("correlation rule"),
+        e[0].contains("unsupported") && e[0].contains("no v2 correlation"),
         "{e:?}"
     );
+    let e = load_errors(
+        unmapped_options(),
+        &format!("{base}    condition: sel and near x\n"),
+    );
+    assert!(e[0].contains("temporal correlation"), "{e:?}");
     let e = load_errors(
         unmapped_options(),
         &format!("{base}    condition: sel and (sel\n"),
@@ -223,4 +228,33 @@ fn metadata_and_selection_by_level_and_status() {
         .map(|r| r.meta.id.clone().unwrap_or_default())
         .collect();
     assert_eq!(ids, vec!["r1", "r3"]);
+}
+
+#[test]
+fn sigma_v1_rule_collections_are_expanded() {
+    let text = "action: global\ntitle: Collection\nid: col-1\nlevel: high\ndetection:\n    selection:\n        CommandLine|contains: 'evil'\n    condition: selection\n---\nlogsource:\n    product: test\n    service: one\n---\nlogsource:\n    product: test\n    service: two\ndetection:\n    selection:\n        Image|endswith: '\\x.exe'\n";
+    let (plan, report) = load_with(unmapped_options(), &[text]);
+    assert_eq!(report.rules, 2);
+    let ids: Vec<_> = plan
+        .rules()
+        .iter()
+        .map(|r| r.meta.id.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(ids, vec!["col-1", "col-1#3"]);
+    assert_eq!(
+        plan.rules()[1].meta.logsource.service.as_deref(),
+        Some("two")
+    );
+    assert!(hit(&plan, &Ev::new().s("CommandLine", "an evil one")));
+    let ev = Ev::new()
+        .s("CommandLine", "an evil one")
+        .s("Image", "c:\\x.exe");
+    let mut s = taishi_sigma::Scratch::default();
+    let mut out = Vec::new();
+    plan.matches_into(&ev, &mut s, &mut out);
+    assert_eq!(
+        out,
+        vec![0, 1],
+        "the second document merges its selection into the global one"
+    );
 }

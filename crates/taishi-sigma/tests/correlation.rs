@@ -477,3 +477,35 @@ fn temporal_with_a_boolean_condition() {
             .any(|e| e.contains("recon_cmd_x"))
     );
 }
+
+#[test]
+fn sigma_v1_aggregations_are_rewritten_into_correlations() {
+    let count_by = "title: Brute force\nid: v1-1\nlevel: high\nlogsource:\n    product: test\ndetection:\n    selection:\n        EventID: 4625\n    filter:\n        User: 'svc'\n    timeframe: 10m\n    condition: selection and not filter | count(User) by ComputerName > 2\n";
+    let (plan, report) = load_with(unmapped_options(), &[count_by]);
+    assert_eq!((report.rules, report.correlations), (1, 1));
+    assert!(!plan.rules()[0].standalone);
+    assert_eq!(plan.correlations()[0].meta.id.as_deref(), Some("v1-1"));
+    let engine = CorrelationEngine::new(&plan, 0);
+    let mut st = CorrelationState::default();
+    let evs = [
+        (0, login("a", false)),
+        (MIN, login("b", false)),
+        (2 * MIN, login("svc", false)),
+        (3 * MIN, login("a", false)),
+    ];
+    assert!(feed(&plan, &engine, &mut st, &evs).is_empty());
+    let hits = feed(&plan, &engine, &mut st, &[(4 * MIN, login("c", false))]);
+    assert_eq!(hits.len(), 1);
+    assert_eq!((hits[0].value, hits[0].group[0].1.as_str()), (3.0, "pc1"));
+
+    let near = "title: Near\nid: v1-2\nlogsource:\n    product: test\ndetection:\n    a:\n        CommandLine: 'a'\n    b:\n        CommandLine: 'b'\n    c:\n        CommandLine: 'c'\n    timeframe: 5m\n    condition: a | near b and not c\n";
+    let (plan, report) = load_with(unmapped_options(), &[near]);
+    assert_eq!((report.rules, report.correlations), (3, 1));
+    let engine = CorrelationEngine::new(&plan, 0);
+    let mut st = CorrelationState::default();
+    feed(&plan, &engine, &mut st, &[(0, cmd("a")), (MIN, cmd("b"))]);
+    assert_eq!(engine.flush(&mut st, None).len(), 1);
+
+    let unknown = count_by.replace("count(User)", "max(User)");
+    assert!(common::load_errors(unmapped_options(), &unknown)[0].contains("max(User)"));
+}

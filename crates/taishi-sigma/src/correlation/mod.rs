@@ -147,7 +147,7 @@ pub enum SourceExpr {
 }
 
 impl SourceExpr {
-    fn build(c: &crate::condition::Cond, names: &[&str]) -> Result<SourceExpr, String> {
+    pub(crate) fn build(c: &crate::condition::Cond, names: &[&str]) -> Result<SourceExpr, String> {
         use crate::condition::{Cond, OfTarget, Quantity};
         Ok(match c {
             Cond::Ident(n) => SourceExpr::Source(
