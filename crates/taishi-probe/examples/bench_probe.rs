@@ -13,10 +13,11 @@ async fn main() {
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
     let conc: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(64);
     let lab = Lab::start_many(n).await.expect("lab");
-    let env = Env::new(HttpLimits {
+    let mut env = Env::new(HttpLimits {
         request_timeout: Duration::from_secs(10),
         ..HttpLimits::default()
     });
+    env.add_ca_pem(&lab.ca_pem, "lab CA").expect("lab CA");
     let suite = build_suite(&default_suite(), &env).expect("suite");
     let targets: Vec<Target> = lab
         .sites

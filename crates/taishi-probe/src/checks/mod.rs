@@ -138,3 +138,57 @@ pub fn default_suite() -> Vec<CheckConfig> {
 pub fn build_suite(configs: &[CheckConfig], env: &Env) -> Result<Vec<Box<dyn Check>>, ConfigError> {
     configs.iter().map(|c| c.build(env)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Schedule;
+
+    #[test]
+    fn suite_round_trips_through_json_and_builds() {
+        let text = serde_json::to_string(&default_suite()).unwrap();
+        let back: Vec<CheckConfig> = serde_json::from_str(&text).unwrap();
+        let suite = build_suite(&back, &Env::new(HttpLimits::default())).unwrap();
+        let ids: Vec<&str> = suite.iter().map(|c| c.id()).collect();
+        assert_eq!(
+            ids,
+            [
+                "availability",
+                "headers",
+                "tls",
+                "exposure",
+                "links",
+                "content",
+                "ports",
+                "dns",
+                "fingerprint"
+            ]
+        );
+        // Partial configuration: unspecified fields take their defaults.
+        let one: CheckConfig = serde_json::from_str(r#"{"type":"availability","retries":5,"schedule":{"interval_secs":60,"timeout_ms":9000}}"#).unwrap();
+        let check = one.build(&Env::new(HttpLimits::default())).unwrap();
+        assert_eq!(check.schedule(), Schedule::new(60, 9000));
+        // Bad values are refused with the check named.
+        let bad: CheckConfig = serde_json::from_str(r#"{"type":"ports","concurrency":0}"#).unwrap();
+        let err = bad
+            .build(&Env::new(HttpLimits::default()))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("ports") && err.contains("concurrency"),
+            "{err}"
+        );
+        let err = serde_json::from_str::<CheckConfig>(r#"{"type":"nope"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("nope"), "{err}");
+        let mut env = Env::new(HttpLimits::default());
+        assert!(
+            env.add_ca_pem("not a certificate", "ca.pem")
+                .unwrap_err()
+                .to_string()
+                .contains("ca.pem")
+        );
+    }
+}

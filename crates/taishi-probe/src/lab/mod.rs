@@ -58,6 +58,8 @@ pub struct Lab {
     /// The lab's DNS server (zones `good.lab.test` and `weak.lab.test`), for `--dns`.
     pub dns: Option<std::net::SocketAddr>,
     tasks: Vec<JoinHandle<()>>,
+    /// Sockets that keep ports reserved (the refusing "down" site).
+    _reserved: Vec<tokio::net::TcpSocket>,
 }
 
 impl Drop for Lab {
@@ -463,12 +465,14 @@ impl Lab {
             &["availability.flapping"],
         )
         .await?;
-        let down = Builder::bind().await?;
+        // Bound but never listening: the port stays ours and every connect is refused.
+        let down = tokio::net::TcpSocket::new_v4().map_err(|e| LabError::Bind(e.to_string()))?;
+        down.bind("127.0.0.1:0".parse().expect("static address"))
+            .map_err(|e| LabError::Bind(e.to_string()))?;
         let down_port = down
             .local_addr()
             .map_err(|e| LabError::Bind(e.to_string()))?
             .port();
-        drop(down);
         b.sites.push(LabSite {
             name: "down",
             flaw_en: "nothing listens",
@@ -526,6 +530,7 @@ impl Lab {
             ca_pem: ca.pem.clone(),
             dns: Some(dns_addr),
             tasks: b.tasks,
+            _reserved: vec![down],
         })
     }
 
@@ -534,38 +539,46 @@ impl Lab {
         self.sites.iter().find(|s| s.name == name)
     }
 
-    /// `n` plain web sites (portal, hidden links, exposed files, soft 404 in turn) for the
-    /// benchmark; every site is its own listener.
+    /// `n` web sites for the benchmark (portal, hidden links, exposed files, soft 404, and every
+    /// fifth an A+ HTTPS site); every site is its own listener.
     pub async fn start_many(n: usize) -> Result<Lab, LabError> {
+        let ca = LabCa::new()?;
+        // One certificate for every HTTPS bench site (certificates are not what is measured).
+        let tls = tls_config(&ca, CertFlaw::None)?;
         let mut b = Builder {
             sites: Vec::with_capacity(n),
             tasks: Vec::with_capacity(n),
         };
         for i in 0..n {
-            let h = match i % 4 {
-                0 => handler(|_| page(good_headers(), PORTAL)),
-                1 => handler(|_| page(html_only(), portal_with(HIDDEN_LINKS))),
-                2 => handler(|r| match r.path.as_str() {
-                    "/" => page(html_only(), PORTAL),
-                    "/.env" => page(h(&[("Content-Type", "text/plain")]), DOT_ENV),
-                    _ => not_found(),
-                }),
-                _ => handler(|_| page(html_only(), SOFT_404)),
+            let (front, h) = match i % 5 {
+                0 => (Front::Plain, handler(|_| page(good_headers(), PORTAL))),
+                1 => (
+                    Front::Plain,
+                    handler(|_| page(html_only(), portal_with(HIDDEN_LINKS))),
+                ),
+                2 => (
+                    Front::Plain,
+                    handler(|r| match r.path.as_str() {
+                        "/" => page(html_only(), PORTAL),
+                        "/.env" => page(h(&[("Content-Type", "text/plain")]), DOT_ENV),
+                        _ => not_found(),
+                    }),
+                ),
+                3 => (Front::Plain, handler(|_| page(html_only(), SOFT_404))),
+                _ => (
+                    Front::Tls(tls.clone()),
+                    handler(|_| page(good_headers(), good_page())),
+                ),
             };
-            b.add(
-                "bench",
-                ("benchmark site", "基准站点"),
-                Front::Plain,
-                h,
-                &[],
-            )
-            .await?;
+            b.add("bench", ("benchmark site", "基准站点"), front, h, &[])
+                .await?;
         }
         Ok(Lab {
             sites: b.sites,
-            ca_pem: String::new(),
+            ca_pem: ca.pem.clone(),
             dns: None,
             tasks: b.tasks,
+            _reserved: Vec::new(),
         })
     }
 }
