@@ -2,6 +2,7 @@
 //! runtime struct implementing [`Check`], and run by the scheduler or the CLI.
 
 pub mod availability;
+pub mod cert;
 pub mod content;
 pub mod dns;
 pub mod exposure;

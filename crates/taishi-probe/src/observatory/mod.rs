@@ -11,7 +11,14 @@
 //! is read from headers only (not `<meta>`); the redirection test sees the HTTP→HTTPS chain the
 //! prober followed, and an HTTPS target on a non-default port counts as "no HTTP listener".
 
+mod cookies;
+mod csp;
+mod sri;
+
+use cookies::cookies;
+use csp::{csp, xfo};
 use serde::Serialize;
+use sri::sri;
 
 /// Everything the algorithm looks at, gathered by the headers check.
 #[derive(Debug, Clone, Default)]
@@ -184,260 +191,11 @@ pub fn score(input: &ObsInput) -> ObsScore {
     }
 }
 
-fn r(test: &'static str, result: &'static str, modifier: i32) -> TestResult {
+pub(super) fn r(test: &'static str, result: &'static str, modifier: i32) -> TestResult {
     TestResult {
         test,
         result,
         modifier,
-    }
-}
-
-/// Parses the first CSP policy into (directive, sources). `None` is "csp-header-invalid": a
-/// policy shorter than the shortest useful one, or a repeated directive other than
-/// report-uri/report-to. A `-src` directive with no sources means `'none'`.
-fn parse_csp(v: &str) -> Option<Vec<(String, Vec<String>)>> {
-    // Several policies (comma-separated) are intersected upstream; we analyse the first.
-    let policy = v
-        .split(',')
-        .next()
-        .unwrap_or_default()
-        .replace(['\r', '\n'], "");
-    let policy = policy.trim();
-    if policy.len() < "img-src".len() - 1 {
-        return None;
-    }
-    let mut out: Vec<(String, Vec<String>)> = Vec::new();
-    for part in policy.split(';') {
-        let mut words = part.split_whitespace();
-        let Some(name) = words.next() else { continue };
-        let name = name.to_ascii_lowercase();
-        if out.iter().any(|(n, _)| *n == name) {
-            if name == "report-uri" || name == "report-to" {
-                continue;
-            }
-            return None;
-        }
-        let mut sources: Vec<String> = words.map(|w| w.to_lowercase()).collect();
-        if sources.is_empty() && name.ends_with("-src") {
-            sources.push("'none'".into());
-        }
-        out.push((name, sources));
-    }
-    if out.is_empty() { None } else { Some(out) }
-}
-
-/// Sources the upstream test calls "dangerously broad".
-const BROAD: [&str; 8] = [
-    "ftp:",
-    "http:",
-    "https:",
-    "*",
-    "http://*",
-    "http://*.*",
-    "https://*",
-    "https://*.*",
-];
-
-fn csp(header: Option<&str>, report_only: bool, https: bool) -> TestResult {
-    const T: &str = "content-security-policy";
-    let Some(v) = header else {
-        return if report_only {
-            r(T, "csp-not-implemented-but-reporting-enabled", -25)
-        } else {
-            r(T, "csp-not-implemented", -25)
-        };
-    };
-    let Some(dirs) = parse_csp(v) else {
-        return r(T, "csp-header-invalid", -25);
-    };
-    let find = |n: &str| dirs.iter().find(|(d, _)| d == n).map(|(_, s)| s.clone());
-    let star = || vec!["*".to_string()];
-    let object = find("object-src")
-        .or_else(|| find("default-src"))
-        .unwrap_or_else(star);
-    let mut script = find("script-src")
-        .or_else(|| find("default-src"))
-        .unwrap_or_else(star);
-    let mut style = find("style-src")
-        .or_else(|| find("default-src"))
-        .unwrap_or_else(star);
-    let nonce_or_hash = |s: &[String]| {
-        s.iter().any(|x| {
-            ["'sha256-", "'sha384-", "'sha512-", "'nonce-"]
-                .iter()
-                .any(|p| x.starts_with(p))
-        })
-    };
-    for list in [&mut script, &mut style] {
-        if nonce_or_hash(list) {
-            list.retain(|x| x != "'unsafe-inline'");
-        }
-    }
-    if script.iter().any(|x| x == "'strict-dynamic'") {
-        if !nonce_or_hash(&script) {
-            return r(T, "csp-header-invalid", -25);
-        }
-        script.retain(|x| {
-            !(BROAD.iter().any(|b| x.starts_with(b)) || x == "'self'" || x == "'unsafe-inline'")
-        });
-    }
-    let broad_or_inline =
-        |x: &String| BROAD.contains(&x.as_str()) || x == "'unsafe-inline'" || x == "data:";
-    let passive = ["img-src", "media-src"];
-    let mut active: Vec<String> = dirs
-        .iter()
-        .filter(|(d, _)| !passive.contains(&d.as_str()) && d != "script-src")
-        .flat_map(|(_, s)| s.clone())
-        .collect();
-    active.extend(script.iter().cloned());
-    let passive_sources: Vec<String> = passive
-        .iter()
-        .flat_map(|d| find(d).or_else(|| find("default-src")).unwrap_or_default())
-        .collect();
-    let insecure = |s: &[String]| {
-        s.iter()
-            .any(|x| x.starts_with("http:") || x.starts_with("ftp:"))
-    };
-    if script.iter().any(broad_or_inline) || object.iter().any(|x| BROAD.contains(&x.as_str())) {
-        return r(T, "csp-implemented-with-unsafe-inline", -20);
-    }
-    if https && insecure(&active) {
-        return r(T, "csp-implemented-with-insecure-scheme", -20);
-    }
-    if script
-        .iter()
-        .chain(style.iter())
-        .any(|x| x == "'unsafe-eval'")
-    {
-        return r(T, "csp-implemented-with-unsafe-eval", -10);
-    }
-    if https && insecure(&passive_sources) {
-        return r(
-            T,
-            "csp-implemented-with-insecure-scheme-in-passive-content-only",
-            -10,
-        );
-    }
-    if style.iter().any(broad_or_inline) {
-        return r(T, "csp-implemented-with-unsafe-inline-in-style-src-only", 0);
-    }
-    if find("default-src").is_some_and(|d| d.len() == 1 && d[0] == "'none'") {
-        return r(T, "csp-implemented-with-no-unsafe-default-src-none", 10);
-    }
-    r(T, "csp-implemented-with-no-unsafe", 5)
-}
-
-/// One parsed Set-Cookie.
-struct Cookie {
-    name: String,
-    secure: bool,
-    httponly: bool,
-    samesite: Option<String>,
-}
-
-fn parse_cookie(v: &str) -> Cookie {
-    let mut parts = v.split(';');
-    let name = parts
-        .next()
-        .unwrap_or_default()
-        .split('=')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    let mut c = Cookie {
-        name,
-        secure: false,
-        httponly: false,
-        samesite: None,
-    };
-    for p in parts {
-        let (k, val) = p.split_once('=').unwrap_or((p, ""));
-        match k.trim().to_ascii_lowercase().as_str() {
-            "secure" => c.secure = true,
-            "httponly" => c.httponly = true,
-            "samesite" => c.samesite = Some(val.trim().to_ascii_lowercase()),
-            _ => {}
-        }
-    }
-    c
-}
-
-/// Cookie results from least to most bad (upstream `goodness`, used by `onlyIfWorse`).
-const COOKIE_BADNESS: [(&str, i32); 7] = [
-    ("cookies-without-secure-flag-but-protected-by-hsts", -5),
-    ("cookies-without-secure-flag", -20),
-    (
-        "cookies-session-without-secure-flag-but-protected-by-hsts",
-        -10,
-    ),
-    ("cookies-samesite-flag-invalid", -20),
-    ("cookies-anticsrf-without-samesite-flag", -20),
-    ("cookies-session-without-httponly-flag", -30),
-    ("cookies-session-without-secure-flag", -40),
-];
-
-/// `hsts` is whether the HSTS test passed (max-age of at least six months over HTTPS).
-fn cookies(input: &ObsInput, hsts: bool) -> TestResult {
-    const T: &str = "cookies";
-    let list: Vec<Cookie> = input
-        .headers
-        .iter()
-        .filter(|(n, _)| n == "set-cookie")
-        .map(|(_, v)| parse_cookie(v))
-        .filter(|c| !c.name.is_empty() && c.name != "heroku-session-affinity")
-        .collect();
-    if list.is_empty() {
-        return r(T, "cookies-not-found", 0);
-    }
-    let mut worst: Option<usize> = None;
-    let mut mark = |name: &str| {
-        let i = COOKIE_BADNESS
-            .iter()
-            .position(|(n, _)| *n == name)
-            .unwrap_or(0);
-        if worst.is_none_or(|w| i > w) {
-            worst = Some(i);
-        }
-    };
-    for c in &list {
-        let session = c.name.contains("login") || c.name.contains("sess");
-        let samesite_ok = match c.samesite.as_deref() {
-            None => true,
-            Some("lax" | "strict") => true,
-            Some("none") => c.secure,
-            Some(_) => false,
-        };
-        if !samesite_ok {
-            mark("cookies-samesite-flag-invalid");
-        }
-        if !c.secure {
-            mark(if hsts {
-                "cookies-without-secure-flag-but-protected-by-hsts"
-            } else {
-                "cookies-without-secure-flag"
-            });
-        }
-        if c.name.contains("csrf") && c.samesite.is_none() {
-            mark("cookies-anticsrf-without-samesite-flag");
-        }
-        if session && !c.secure {
-            mark(if hsts {
-                "cookies-session-without-secure-flag-but-protected-by-hsts"
-            } else {
-                "cookies-session-without-secure-flag"
-            });
-        }
-        if session && !c.httponly {
-            mark("cookies-session-without-httponly-flag");
-        }
-    }
-    match worst {
-        Some(i) => r(T, COOKIE_BADNESS[i].0, COOKIE_BADNESS[i].1),
-        None if list.iter().any(|c| c.samesite.is_none()) => {
-            r(T, "cookies-secure-with-httponly-sessions", 0)
-        }
-        None => r(T, "cookies-secure-with-httponly-sessions-and-samesite", 5),
     }
 }
 
@@ -549,94 +307,6 @@ fn hsts(https: bool, cert_invalid: bool, v: Option<&str>) -> TestResult {
     }
 }
 
-/// The registrable domain, approximated as the last two labels (no public-suffix list; an IP
-/// stays whole).
-fn site_domain(host: &str) -> String {
-    if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
-        return host.to_string();
-    }
-    let labels: Vec<&str> = host.trim_end_matches('.').split('.').collect();
-    labels[labels.len().saturating_sub(2)..]
-        .join(".")
-        .to_ascii_lowercase()
-}
-
-/// SRI results from best to worst (upstream `goodness`).
-const SRI_ORDER: [(&str, i32); 6] = [
-    ("sri-implemented-and-all-scripts-loaded-securely", 5),
-    ("sri-implemented-and-external-scripts-loaded-securely", 5),
-    (
-        "sri-implemented-but-external-scripts-not-loaded-securely",
-        -20,
-    ),
-    (
-        "sri-not-implemented-but-external-scripts-loaded-securely",
-        -5,
-    ),
-    (
-        "sri-not-implemented-and-external-scripts-not-loaded-securely",
-        -50,
-    ),
-    ("sri-not-implemented-response-not-html", 0),
-];
-
-fn sri(input: &ObsInput) -> TestResult {
-    const T: &str = "subresource-integrity";
-    let Some(scripts) = &input.scripts else {
-        return r(T, "sri-not-implemented-response-not-html", 0);
-    };
-    if scripts.is_empty() {
-        return r(T, "sri-not-implemented-but-no-scripts-loaded", 0);
-    }
-    let page_host = input
-        .chain
-        .last()
-        .and_then(|(u, _)| u.host_str().map(str::to_string))
-        .unwrap_or_default();
-    let mut result: Option<usize> = None;
-    let set_if_worse = |i: usize, result: &mut Option<usize>| {
-        if result.is_none_or(|cur| i > cur) {
-            *result = Some(i);
-        }
-    };
-    let mut foreign = false;
-    for (src, integrity) in scripts {
-        let src = src.trim();
-        let relative_protocol = src.starts_with("//") && !src.starts_with("///");
-        let full = src.starts_with("http://") || src.starts_with("https://");
-        let relative_origin = !relative_protocol && !full;
-        let same_site = relative_protocol
-            || relative_origin
-            || url::Url::parse(src)
-                .ok()
-                .and_then(|u| u.host_str().map(site_domain))
-                .is_some_and(|d| d == site_domain(&page_host));
-        let secure_origin = relative_origin || (same_site && !relative_protocol);
-        let secure_scheme = src.starts_with("https://") || (relative_origin && input.https);
-        if !secure_origin {
-            foreign = true;
-            let i = match (*integrity, secure_scheme) {
-                (true, false) => 2,
-                (false, true) => 3,
-                (false, false) => 4,
-                (true, true) => continue,
-            };
-            set_if_worse(i, &mut result);
-        } else if *integrity && secure_scheme && result.is_none() {
-            result = Some(0);
-        }
-    }
-    match result {
-        Some(i) => r(T, SRI_ORDER[i].0, SRI_ORDER[i].1),
-        None if foreign => r(T, "sri-implemented-and-external-scripts-loaded-securely", 5),
-        None => r(
-            T,
-            "sri-not-implemented-but-all-scripts-loaded-from-secure-origin",
-            0,
-        ),
-    }
-}
-
 fn xcto(v: Option<&str>) -> TestResult {
     const T: &str = "x-content-type-options";
     match v {
@@ -645,27 +315,6 @@ fn xcto(v: Option<&str>) -> TestResult {
             r(T, "x-content-type-options-nosniff", 0)
         }
         Some(_) => r(T, "x-content-type-options-header-invalid", -5),
-    }
-}
-
-fn xfo(v: Option<&str>, csp: Option<&str>) -> TestResult {
-    const T: &str = "x-frame-options";
-    if csp
-        .and_then(parse_csp)
-        .is_some_and(|d| d.iter().any(|(n, _)| n == "frame-ancestors"))
-    {
-        return r(T, "x-frame-options-implemented-via-csp", 5);
-    }
-    let Some(v) = v else {
-        return r(T, "x-frame-options-not-implemented", -20);
-    };
-    let v = v.trim().to_ascii_lowercase();
-    if v == "deny" || v == "sameorigin" {
-        r(T, "x-frame-options-sameorigin-or-deny", 5)
-    } else if v.starts_with("allow-from") {
-        r(T, "x-frame-options-allow-from-origin", 0)
-    } else {
-        r(T, "x-frame-options-header-invalid", -20)
     }
 }
 
