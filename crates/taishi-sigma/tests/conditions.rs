@@ -258,3 +258,13 @@ fn sigma_v1_rule_collections_are_expanded() {
         "the second document merges its selection into the global one"
     );
 }
+
+#[test]
+fn yaml_errors_carry_line_and_column() {
+    let e = load_errors(
+        unmapped_options(),
+        "title: t\nlogsource: {product: test}\ndetection:\n    sel:\n        A: [x\n    condition: sel\n",
+    );
+    assert!(e[0].contains("line 6 column 14"), "{e:?}");
+    assert!(e[0].starts_with("bad.yml"), "{e:?}");
+}
