@@ -40,8 +40,9 @@ pub(crate) fn read_chunk(
     on_event: &mut dyn FnMut(&Event),
     on_warning: &mut dyn FnMut(Warning),
 ) -> u64 {
-    // Unused chunks at the end of a log are zero-filled.
-    if data.iter().all(|b| *b == 0) {
+    // Unused chunks at the end of a log are zero-filled (look at the whole chunk only when its
+    // magic is missing, so valid chunks cost nothing here).
+    if !data.starts_with(b"ElfChnk\0") && data.iter().all(|b| *b == 0) {
         return 0;
     }
     let file = event.meta.file.clone();
