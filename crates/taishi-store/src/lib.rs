@@ -13,7 +13,7 @@ mod sql;
 mod traits;
 pub mod transfer;
 
-pub use sql::{OpenOptions, SqlStore};
+pub use sql::{MigrationInfo, OpenOptions, SqlStore};
 
 pub use error::{StoreError, StoreResult};
 pub use loop_store::{ArchivedBulletin, FindingQuery, LoopAudit, LoopStore, NoticeQuery};
@@ -22,6 +22,13 @@ pub use traits::{
 };
 
 use std::sync::Arc;
+
+/// Builds the attribution index from the store's current registrations.
+pub async fn load_attribution(store: &dyn Store) -> StoreResult<attribution::AttributionIndex> {
+    Ok(attribution::AttributionIndex::build(
+        store.attribution_entries().await?,
+    ))
+}
 
 /// Opens the store named by `url` and applies pending migrations: `sqlite://PATH` (a file, created if
 /// missing) or `postgres://…` / `postgresql://…`.

@@ -6,7 +6,8 @@
 
 use super::SqlStore;
 use super::assets::{INSERT_ASSET, asset_insert_args, asset_write_fields};
-use super::db::{Arg, Tx, args};
+use super::batch::insert_batched;
+use super::db::{Arg, args};
 use super::now_ms;
 use super::orgs::{INSERT_ORG, alloc_ids, org_insert_args, org_write_fields};
 use super::rows::*;
@@ -14,41 +15,6 @@ use crate::error::{StoreError, StoreResult};
 use crate::transfer::{AssetRecord, ImportProblem, ImportReport, OrgRecord, RegistryDocument};
 use std::collections::{HashMap, HashSet};
 use taishi_model::*;
-
-/// Rows per multi-row statement, kept under SQLite's 32,766 bound parameters.
-fn batch_rows(cols: usize) -> usize {
-    (30_000 / cols).min(1000)
-}
-
-/// Inserts rows with `cols` columns each as multi-row `INSERT … VALUES (…), (…)` statements.
-async fn insert_batched(
-    tx: &mut Tx,
-    head: &str,
-    cols: usize,
-    rows: Vec<Vec<Arg>>,
-) -> StoreResult<()> {
-    let per = batch_rows(cols);
-    let mut it = rows.into_iter().peekable();
-    while it.peek().is_some() {
-        let chunk: Vec<Vec<Arg>> = it.by_ref().take(per).collect();
-        let mut sql = String::with_capacity(head.len() + chunk.len() * cols * 6);
-        sql.push_str(head);
-        let mut args = Vec::with_capacity(chunk.len() * cols);
-        for (i, row) in chunk.into_iter().enumerate() {
-            sql.push_str(if i == 0 { "(" } else { ", (" });
-            for j in 0..cols {
-                if j > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!("${}", args.len() + j + 1));
-            }
-            sql.push(')');
-            args.extend(row);
-        }
-        tx.exec_once(&sql, args).await?;
-    }
-    Ok(())
-}
 
 fn audit_row(
     actor: &Actor,
@@ -593,111 +559,6 @@ impl SqlStore {
         insert_batched(&mut tx, INSERT_AUDIT, 8, audit).await?;
         tx.commit().await?;
         Ok(report)
-    }
-
-    pub(crate) async fn registry_export(
-        &self,
-        root: Option<OrgId>,
-    ) -> StoreResult<RegistryDocument> {
-        let (cond, a) = match root {
-            Some(r) => {
-                let (lo, hi) = self.subtree_of(r).await?;
-                ("WHERE path >= $1 AND path < $2", args![lo, hi])
-            }
-            None => ("", vec![]),
-        };
-        let rows = self
-            .db
-            .all(&format!("SELECT {ORG_COLS} FROM orgs {cond}"), a.clone())
-            .await?;
-        let mut orgs = rows
-            .iter()
-            .map(org_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        orgs.sort_by_key(|o| (o.path.len(), o.id));
-        // parents outside the exported subtree are named too, so re-import puts the root back in place
-        let mut code: HashMap<OrgId, String> =
-            orgs.iter().map(|o| (o.id, o.code.clone())).collect();
-        for o in &orgs {
-            if let Some(p) = o.parent_id
-                && !code.contains_key(&p)
-            {
-                let parent = self.org_get(p).await?;
-                code.insert(p, parent.code);
-            }
-        }
-        let in_scope = if root.is_some() {
-            "WHERE org_id IN (SELECT id FROM orgs WHERE path >= $1 AND path < $2)"
-        } else {
-            ""
-        };
-        let rows = self
-            .db
-            .all(
-                &format!("SELECT {ASSET_COLS} FROM assets {in_scope} ORDER BY id"),
-                a.clone(),
-            )
-            .await?;
-        let assets = rows
-            .iter()
-            .map(asset_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        let sw_scope = if root.is_some() {
-            "WHERE asset_id IN (SELECT a.id FROM assets a JOIN orgs o ON o.id = a.org_id WHERE o.path >= $1 AND o.path < $2)"
-        } else {
-            ""
-        };
-        let rows = self
-            .db
-            .all(
-                &format!("SELECT {SOFTWARE_COLS} FROM software {sw_scope} ORDER BY id"),
-                a,
-            )
-            .await?;
-        let mut software: HashMap<AssetId, Vec<SoftwareInput>> = HashMap::new();
-        for r in &rows {
-            let s = software_from_row(r)?;
-            software.entry(s.asset_id).or_default().push(SoftwareInput {
-                vendor: s.vendor,
-                product: s.product,
-                version: s.version,
-                cpe: s.cpe,
-            });
-        }
-        Ok(RegistryDocument {
-            version: 1,
-            orgs: orgs
-                .into_iter()
-                .map(|o| OrgRecord {
-                    parent: o.parent_id.and_then(|p| code.get(&p).cloned()),
-                    code: o.code,
-                    name: o.name,
-                    kind: o.kind,
-                    sector: o.sector,
-                    region_code: o.region_code,
-                    critical_infrastructure: o.critical_infrastructure,
-                    principal: o.contacts.principal,
-                    security_officer: o.contacts.security_officer,
-                    notes: o.notes,
-                    origin: Default::default(),
-                })
-                .collect(),
-            assets: assets
-                .into_iter()
-                .map(|a| AssetRecord {
-                    org: code.get(&a.org_id).cloned().unwrap_or_default(),
-                    kind: a.kind,
-                    software: Some(software.remove(&a.id).unwrap_or_default()),
-                    identity: a.identity,
-                    name: a.name,
-                    tags: a.tags,
-                    mlps_level: a.mlps_level.map(|l| l.get()),
-                    critical_infrastructure: a.critical_infrastructure,
-                    notes: a.notes,
-                    origin: Default::default(),
-                })
-                .collect(),
-        })
     }
 }
 

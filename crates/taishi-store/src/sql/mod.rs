@@ -3,7 +3,9 @@
 mod access;
 mod assets;
 mod audit;
+mod batch;
 pub(crate) mod db;
+mod export;
 mod import;
 mod loop_findings;
 mod loop_misc;
@@ -99,6 +101,44 @@ impl SqlStore {
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
         Ok(Self { db: Db::Pg(pool) })
+    }
+}
+
+/// One schema migration and whether this store has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationInfo {
+    /// Version number (0001–0099 registry, 0100+ findings and notices).
+    pub version: i64,
+    /// What it does.
+    pub description: String,
+    /// Applied to this database.
+    pub applied: bool,
+}
+
+impl SqlStore {
+    /// Every migration this build knows, in order, with whether it is applied here.
+    pub async fn migrations(&self) -> StoreResult<Vec<MigrationInfo>> {
+        let migrator = match self.db.backend() {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("migrations/postgres"),
+        };
+        let rows = self
+            .db
+            .all("SELECT version FROM _sqlx_migrations WHERE success", vec![])
+            .await?;
+        let applied = rows
+            .iter()
+            .map(|r| r.i64(0))
+            .collect::<StoreResult<std::collections::HashSet<_>>>()?;
+        Ok(migrator
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration())
+            .map(|m| MigrationInfo {
+                version: m.version,
+                description: m.description.to_string(),
+                applied: applied.contains(&m.version),
+            })
+            .collect())
     }
 }
 

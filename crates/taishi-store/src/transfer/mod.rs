@@ -4,6 +4,14 @@
 //! Parsing and checking happen here, without a database; [`crate::RegistryStore::import_registry`]
 //! then applies a checked document in one transaction.
 
+mod csv_io;
+mod doc_io;
+
+pub use csv_io::{
+    read_assets_csv, read_csv_files, read_orgs_csv, write_assets_csv, write_orgs_csv,
+};
+pub use doc_io::{DocFormat, read_document, write_document};
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use taishi_model::{AssetKind, Contact, OrgKind, Sector, SoftwareInput};
@@ -13,8 +21,10 @@ use taishi_model::{AssetKind, Contact, OrgKind, Sector, SoftwareInput};
 pub struct Origin {
     /// File name as given by the operator.
     pub file: String,
-    /// 1-based line (CSV: the record's first line; JSON/TOML: 0 when unknown).
+    /// 1-based line (CSV: the record's first line; JSON/TOML: 0, the position is in `record`).
     pub line: u64,
+    /// The record's position in a JSON/TOML document (`orgs[3]`); empty for CSV.
+    pub record: String,
 }
 
 /// One organisation in an import document; matched to the registry by `code`.

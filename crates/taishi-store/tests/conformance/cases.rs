@@ -881,6 +881,7 @@ fn o(code: &str, parent: Option<&str>, line: u64) -> OrgRecord {
         origin: Origin {
             file: "orgs.csv".into(),
             line,
+            ..Default::default()
         },
     }
 }
@@ -899,6 +900,7 @@ fn ar(org: &str, kind: AssetKind, identity: &str, line: u64) -> AssetRecord {
         origin: Origin {
             file: "assets.csv".into(),
             line,
+            ..Default::default()
         },
     }
 }
