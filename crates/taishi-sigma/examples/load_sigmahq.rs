@@ -94,8 +94,14 @@ fn main() {
         report.errors.len()
     );
     println!(
-        "variants: {}  indexed by channel: {}  by channel+EventID: {}  prefiltered: {}  needles: {}",
-        s.variants, s.indexed_by_channel, s.indexed_by_event_id, s.prefiltered, s.needles
+        "variants: {}  indexed by channel: {}  by channel+EventID: {}  prefiltered: {}  needles: {}  buckets: {} ({} scan every value)",
+        s.variants,
+        s.indexed_by_channel,
+        s.indexed_by_event_id,
+        s.prefiltered,
+        s.needles,
+        s.buckets,
+        s.buckets_scanning_all
     );
     println!(
         "load + compile time: {:.3} s (of which YAML parsing alone: {:.3} s for {parsed} documents)",

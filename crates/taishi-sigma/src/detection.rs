@@ -183,31 +183,39 @@ impl Node {
         }
     }
 
-    /// Literals of which at least one occurs (lowercased) in some value of every event the tree
-    /// accepts; `None` when no such set is known. Short literals are not worth a prefilter.
-    pub fn needles(&self) -> Option<Vec<String>> {
+    /// Literals of which at least one occurs (lowercased) in a value of its field in every event
+    /// the tree accepts; `None` when no such set is known. Short literals are not worth a
+    /// prefilter.
+    pub fn needles(&self) -> Option<Vec<Needle>> {
         const MIN_LEN: usize = 3;
-        let from_matchers = |ms: &[Matcher]| -> Option<Vec<String>> {
-            let lits: Option<Vec<String>> = ms.iter().map(Matcher::literal).collect();
-            lits.filter(|l| !l.is_empty() && l.iter().all(|s| s.len() >= MIN_LEN))
-        };
-        let from_test = |t: &FieldTest| match &t.kind {
-            TestKind::Any(ms) => from_matchers(ms),
+        let from_matchers =
+            |t: &FieldTest, keywords: bool, ms: &[Matcher]| -> Option<Vec<Needle>> {
+                let field = (!keywords).then(|| (t.slot, t.field.clone()));
+                let lits: Option<Vec<Needle>> = ms
+                    .iter()
+                    .map(|m| {
+                        m.literal().map(|text| Needle {
+                            field: field.clone(),
+                            text,
+                        })
+                    })
+                    .collect();
+                lits.filter(|l| !l.is_empty() && l.iter().all(|n| n.text.len() >= MIN_LEN))
+            };
+        let from_test = |t: &FieldTest, keywords: bool| match &t.kind {
+            TestKind::Any(ms) => from_matchers(t, keywords, ms),
             TestKind::All(groups) => groups
                 .iter()
-                .filter_map(|g| from_matchers(g))
+                .filter_map(|g| from_matchers(t, keywords, g))
                 .max_by_key(|n| score(n)),
             TestKind::Exists(_) | TestKind::Neq(_) => None,
         };
         match self {
-            Node::Field(t) | Node::Keywords(t) => from_test(t),
+            Node::Field(t) => from_test(t, false),
+            Node::Keywords(t) => from_test(t, true),
             Node::And(c) => c.iter().filter_map(Node::needles).max_by_key(|n| score(n)),
-            Node::AtLeast(k, c) if *k > 1 => {
-                let all: Option<Vec<Vec<String>>> = c.iter().map(Node::needles).collect();
-                all.map(|v| v.into_iter().flatten().collect())
-            }
             Node::Or(c) | Node::AtLeast(_, c) => {
-                let all: Option<Vec<Vec<String>>> = c.iter().map(Node::needles).collect();
+                let all: Option<Vec<Vec<Needle>>> = c.iter().map(Node::needles).collect();
                 all.map(|v| v.into_iter().flatten().collect())
             }
             Node::Not(_) | Node::Const(_) => None,
@@ -354,11 +362,21 @@ impl Node {
     }
 }
 
-fn score(needles: &[String]) -> (usize, std::cmp::Reverse<usize>) {
+fn score(needles: &[Needle]) -> (usize, std::cmp::Reverse<usize>) {
     (
-        needles.iter().map(String::len).min().unwrap_or(0),
+        needles.iter().map(|n| n.text.len()).min().unwrap_or(0),
         std::cmp::Reverse(needles.len()),
     )
+}
+
+/// A prefilter literal and where it must occur.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Needle {
+    /// The field (cache slot and name) whose lowercased values contain the literal whenever the
+    /// test holds; `None` for unfielded keywords (any value of the event).
+    pub field: Option<(u32, Box<str>)>,
+    /// The lowercased literal.
+    pub text: String,
 }
 
 /// Field renames of a logsource mapping (`Image` → `NewProcessName`).

@@ -7,47 +7,34 @@ use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
-use crate::detection::Node;
+use crate::detection::{Needle, Node};
 use crate::matcher::{Matcher, StrOp};
 use crate::value::TestKind;
 
-/// A set of variants an event may meet, with the prefilter of those that have literals.
+/// Literals, the variants each admits, and their automaton (built on first use).
 #[derive(Debug, Default)]
-pub(crate) struct Bucket {
-    /// Variants evaluated whatever the text (no prefilter literals), ascending.
-    pub always: Vec<u32>,
-    /// Distinct literals of the prefiltered variants.
+pub(crate) struct Prefilter {
+    /// Distinct literals.
     pub needles: Vec<String>,
     /// Per literal, the variants it admits.
-    pub needle_variants: Vec<Vec<u32>>,
-    /// Built on first use.
-    pub ac: OnceLock<Option<AhoCorasick>>,
+    pub variants: Vec<Vec<u32>>,
+    ac: OnceLock<Option<AhoCorasick>>,
 }
 
-impl Bucket {
-    fn new(members: &[u32], needles_of: &[Option<Vec<String>>]) -> Bucket {
-        let mut b = Bucket::default();
-        let mut ids: HashMap<&str, usize> = HashMap::new();
-        for &v in members {
-            match &needles_of[v as usize] {
-                None => b.always.push(v),
-                Some(ns) => {
-                    for n in ns {
-                        let id = *ids.entry(n.as_str()).or_insert_with(|| {
-                            b.needles.push(n.clone());
-                            b.needle_variants.push(Vec::new());
-                            b.needles.len() - 1
-                        });
-                        b.needle_variants[id].push(v);
-                    }
-                }
-            }
+impl Prefilter {
+    fn add(&mut self, ids: &mut HashMap<String, usize>, text: &str, v: u32) {
+        let id = *ids.entry(text.to_owned()).or_insert_with(|| {
+            self.needles.push(text.to_owned());
+            self.variants.push(Vec::new());
+            self.needles.len() - 1
+        });
+        if self.variants[id].last() != Some(&v) {
+            self.variants[id].push(v);
         }
-        b
     }
 
-    /// The automaton, or `None` when there are no literals (or it could not be built, in which
-    /// case the caller must evaluate every variant).
+    /// The automaton, or `None` when there are no literals or it could not be built (then the
+    /// caller must evaluate every variant).
     pub fn automaton(&self) -> Option<&AhoCorasick> {
         self.ac
             .get_or_init(|| {
@@ -64,13 +51,56 @@ impl Bucket {
             })
             .as_ref()
     }
+}
 
-    /// Every variant of the bucket, for when no automaton can be built.
+/// A set of variants an event may meet, with the prefilters of those that have literals.
+#[derive(Debug, Default)]
+pub(crate) struct Bucket {
+    /// Variants evaluated whatever the text (no prefilter literals), ascending.
+    pub always: Vec<u32>,
+    /// Literals of field tests, searched in the values of [`Bucket::scan`] only.
+    pub fielded: Prefilter,
+    /// The fields (cache slot, name) the fielded literals come from.
+    pub scan: Vec<(u32, Box<str>)>,
+    /// Literals of variants with unfielded keywords, searched in every value of the event.
+    pub anywhere: Prefilter,
+}
+
+impl Bucket {
+    fn new(members: &[u32], needles_of: &[Option<Vec<Needle>>]) -> Bucket {
+        let mut b = Bucket::default();
+        let (mut fielded_ids, mut anywhere_ids) = (HashMap::new(), HashMap::new());
+        for &v in members {
+            let Some(ns) = &needles_of[v as usize] else {
+                b.always.push(v);
+                continue;
+            };
+            if ns.iter().any(|n| n.field.is_none()) {
+                // Every value of the event includes the values of any field, so a variant
+                // with a keyword is searched entirely in all values.
+                ns.iter()
+                    .for_each(|n| b.anywhere.add(&mut anywhere_ids, &n.text, v));
+                continue;
+            }
+            for n in ns {
+                if let Some(f) = &n.field
+                    && !b.scan.iter().any(|(slot, _)| *slot == f.0)
+                {
+                    b.scan.push(f.clone());
+                }
+                b.fielded.add(&mut fielded_ids, &n.text, v);
+            }
+        }
+        b
+    }
+
+    /// Every variant of the bucket, for when an automaton cannot be built.
     pub fn all_members(&self) -> Vec<u32> {
         let mut v: Vec<u32> = self
             .always
             .iter()
-            .chain(self.needle_variants.iter().flatten())
+            .chain(self.fielded.variants.iter().flatten())
+            .chain(self.anywhere.variants.iter().flatten())
             .copied()
             .collect();
         v.sort_unstable();
@@ -165,7 +195,7 @@ fn merged(parts: &[&[u32]]) -> Vec<u32> {
 impl Index {
     /// Builds the buckets. `keys[v]` is the (channels, event ids) variant `v` requires (each
     /// `None` when unconstrained); `needles[v]` its prefilter literals.
-    pub fn build(keys: &[Keys], needles: &[Option<Vec<String>>]) -> Index {
+    pub fn build(keys: &[Keys], needles: &[Option<Vec<Needle>>]) -> Index {
         let mut idx = Index::default();
         let mut channel_any: HashMap<&str, Vec<u32>> = HashMap::new();
         let mut channel_eid: HashMap<&str, HashMap<i64, Vec<u32>>> = HashMap::new();

@@ -5,8 +5,10 @@
 use taishi_fields::{FieldSource, Value};
 
 use crate::correlation::CorrelationDef;
-use crate::detection::{EvalScratch, Node};
-use crate::index::{Index, Keys, required_all};
+use crate::detection::{EvalScratch, Needle, Node};
+use aho_corasick::AhoCorasick;
+
+use crate::index::{Index, Keys, Prefilter, required_all};
 use crate::matcher::lower_into;
 use crate::rule::RuleMeta;
 
@@ -78,6 +80,9 @@ pub struct PlanStats {
     pub needles: usize,
     /// Index buckets (each with its own prefilter automaton, built on first use).
     pub buckets: usize,
+    /// Buckets whose prefilter also scans every value of an event (for rules with unfielded
+    /// keywords); otherwise it scans only the fields its literals come from.
+    pub buckets_scanning_all: usize,
 }
 
 /// A compiled rule set. `Send + Sync`: share one plan between threads, each with its own
@@ -113,7 +118,7 @@ impl Plan {
         }
         // Prefilter literals come from the rule's own detection, not from the logsource
         // conditions the index already guarantees.
-        let needles: Vec<Option<Vec<String>>> = variants.iter().map(|v| v.det.needles()).collect();
+        let needles: Vec<Option<Vec<Needle>>> = variants.iter().map(|v| v.det.needles()).collect();
         let keys: Vec<Keys> = variants
             .iter()
             .map(|v| {
@@ -133,7 +138,7 @@ impl Plan {
             .iter()
             .flatten()
             .flatten()
-            .map(String::as_str)
+            .map(|n| n.text.as_str())
             .collect();
         distinct.sort_unstable();
         distinct.dedup();
@@ -145,6 +150,11 @@ impl Plan {
             prefiltered: needles.iter().filter(|n| n.is_some()).count(),
             needles: distinct.len(),
             buckets: index.buckets.len(),
+            buckets_scanning_all: index
+                .buckets
+                .iter()
+                .filter(|b| !b.anywhere.needles.is_empty())
+                .count(),
         };
         Plan {
             rules,
@@ -197,38 +207,39 @@ impl Plan {
         let bucket = &self.index.buckets[b];
         s.cands.clear();
         s.cands.extend_from_slice(&bucket.always);
-        if bucket.needles.is_empty() {
-            return;
-        }
-        let Some(ac) = bucket.automaton() else {
-            s.cands = bucket.all_members();
-            return;
-        };
-        if s.stamps.len() < bucket.needles.len() {
-            s.stamps.resize(bucket.needles.len(), 0);
-        }
-        s.generation = s.generation.wrapping_add(1);
-        if s.generation == 0 {
-            s.stamps.iter_mut().for_each(|h| *h = 0);
-            s.generation = 1;
-        }
-        s.text.clear();
-        let (text, low) = (&mut s.text, &mut s.low);
-        ev.visit_all(&mut |_, v| {
-            if let Some(t) = v.as_text() {
-                lower_into(&t, low);
-                text.push_str(low);
-                text.push('\n');
-            }
-        });
-        let g = s.generation;
         let before = s.cands.len();
-        for m in ac.find_overlapping_iter(s.text.as_str()) {
-            let n = m.pattern().as_usize();
-            if s.stamps[n] != g {
-                s.stamps[n] = g;
-                s.cands.extend_from_slice(&bucket.needle_variants[n]);
+        if !bucket.fielded.needles.is_empty() {
+            let Some(ac) = bucket.fielded.automaton() else {
+                s.cands = bucket.all_members();
+                return;
+            };
+            // Only the fields the literals come from, through the per-event cache that the
+            // field tests then reuse.
+            s.text.clear();
+            for (slot, name) in &bucket.scan {
+                let (_, values) = s.eval.lowered(*slot, name, ev);
+                for v in values {
+                    s.text.push_str(v);
+                    s.text.push('\n');
+                }
             }
+            Self::admit(ac, &bucket.fielded, s);
+        }
+        if !bucket.anywhere.needles.is_empty() {
+            let Some(ac) = bucket.anywhere.automaton() else {
+                s.cands = bucket.all_members();
+                return;
+            };
+            s.text.clear();
+            let (text, low) = (&mut s.text, &mut s.low);
+            ev.visit_all(&mut |_, v| {
+                if let Some(t) = v.as_text() {
+                    lower_into(&t, low);
+                    text.push_str(low);
+                    text.push('\n');
+                }
+            });
+            Self::admit(ac, &bucket.anywhere, s);
         }
         if s.cands.len() > before {
             s.cands.sort_unstable();
@@ -236,12 +247,32 @@ impl Plan {
         }
     }
 
+    /// Adds the variants of every literal of `p` found in `s.text` to the candidates.
+    fn admit(ac: &AhoCorasick, p: &Prefilter, s: &mut Scratch) {
+        if s.stamps.len() < p.needles.len() {
+            s.stamps.resize(p.needles.len(), 0);
+        }
+        s.generation = s.generation.wrapping_add(1);
+        if s.generation == 0 {
+            s.stamps.iter_mut().for_each(|h| *h = 0);
+            s.generation = 1;
+        }
+        let g = s.generation;
+        for m in ac.find_overlapping_iter(s.text.as_str()) {
+            let n = m.pattern().as_usize();
+            if s.stamps[n] != g {
+                s.stamps[n] = g;
+                s.cands.extend_from_slice(&p.variants[n]);
+            }
+        }
+    }
+
     /// Appends the indices of the rules matching `ev` to `out` (each rule once, ascending).
     /// The fast path: index bucket, prefilter, then the compiled trees.
     pub fn matches_into(&self, ev: &dyn FieldSource, s: &mut Scratch, out: &mut Vec<usize>) {
+        s.eval.begin_event();
         let b = self.bucket(ev, s);
         self.admitted(b, ev, s);
-        s.eval.begin_event();
         let mut last: Option<u32> = None;
         for i in 0..s.cands.len() {
             let v = &self.variants[s.cands[i] as usize];
