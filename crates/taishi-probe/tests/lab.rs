@@ -383,3 +383,52 @@ async fn rendering_pass_sees_obfuscated_script_links() {
     assert!(clean.findings.is_empty(), "{:?}", ids(&clean));
     assert_eq!(clean.checks[0].observation["rendered"]["added"], 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_sites_end_as_bounded_errors() {
+    use taishi_probe::http::{HttpClient, HttpError, Request};
+    let lab = Lab::start().await.unwrap();
+    let client = HttpClient::new(HttpLimits {
+        request_timeout: Duration::from_secs(2),
+        max_body_bytes: 256 * 1024,
+        max_header_bytes: 16 * 1024,
+        max_redirects: 5,
+    });
+    let get = |name: &str| {
+        let url = url::Url::parse(&lab.site(name).unwrap().target).unwrap();
+        let client = client.clone();
+        async move { client.follow(&Request::get(url)).await }
+    };
+    assert!(matches!(
+        get("hostile-slow-drip").await,
+        Err(HttpError::Timeout(2000))
+    ));
+    assert!(matches!(
+        get("hostile-endless").await,
+        Err(HttpError::BodyTooLarge(262_144))
+    ));
+    assert!(matches!(
+        get("hostile-huge-headers").await,
+        Err(HttpError::HeadersTooLarge(16_384))
+    ));
+    assert!(matches!(
+        get("hostile-redirect-loop").await,
+        Err(HttpError::RedirectLoop(_))
+    ));
+    assert!(matches!(
+        get("hostile-garbage-tls").await,
+        Err(HttpError::Net(_))
+    ));
+    let redis = lab.site("redis").unwrap().target.clone();
+    let not_http = client
+        .send(&Request::get(
+            url::Url::parse(&format!("http://{redis}/")).unwrap(),
+        ))
+        .await;
+    assert!(
+        matches!(not_http, Err(HttpError::Malformed(_))),
+        "{not_http:?}"
+    );
+    // Negative: a normal site passes through the same limits.
+    assert_eq!(get("content").await.unwrap().last().status, 200);
+}
