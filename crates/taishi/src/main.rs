@@ -5,9 +5,13 @@ use clap::{Parser, Subcommand};
 
 mod admin;
 mod config;
+mod export;
 mod hunt;
+mod import;
 mod lab;
+mod migrate;
 mod probe;
+mod report;
 mod serve;
 
 /// taishi (态势): cyber-security situational awareness for an authority and the organisations it
@@ -32,6 +36,14 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Administer users and API tokens from the command line (passwords from standard input).
     Admin(admin::AdminArgs),
+    /// Import the org tree and assets from CSV (--orgs, --assets) or a JSON/TOML document; idempotent.
+    Import(import::ImportArgs),
+    /// Export the org tree and assets (all or one subtree) as CSV, JSON or TOML in the import format.
+    Export(export::ExportArgs),
+    /// Apply pending database migrations and list the schema version of the store.
+    Migrate(migrate::MigrateArgs),
+    /// Build the periodic bulletin (常态化通报) of an org's subtree for a period: HTML, Markdown or CSV.
+    Report(report::ReportArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -42,5 +54,9 @@ fn main() -> anyhow::Result<()> {
         Command::Lab(args) => lab::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Admin(args) => admin::run(args),
+        Command::Import(args) => import::run(args),
+        Command::Export(args) => export::run(args),
+        Command::Migrate(args) => migrate::run(args),
+        Command::Report(args) => report::run(args),
     }
 }
