@@ -41,11 +41,16 @@ impl Prefilter {
                 if self.needles.is_empty() {
                     return None;
                 }
-                // A contiguous NFA: a DFA over thousands of literals measured no faster here
-                // and took twice the memory.
+                // A DFA for small sets (keyword literals); a contiguous NFA for the large ones,
+                // where a DFA measured no faster and took twice the memory.
+                let kind = if self.needles.len() <= 256 {
+                    AhoCorasickKind::DFA
+                } else {
+                    AhoCorasickKind::ContiguousNFA
+                };
                 AhoCorasick::builder()
                     .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::ContiguousNFA))
+                    .kind(Some(kind))
                     .build(&self.needles)
                     .ok()
             })
