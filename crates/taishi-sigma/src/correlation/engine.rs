@@ -14,6 +14,9 @@
 //!   [`CorrelationEngine::flush`].
 //! - After a hit the events of the firing window are consumed, so one burst gives one hit.
 //! - Events older than the watermark are counted in [`CorrelationState::late_events`] and ignored.
+//! - The watermark moves only with events that feed a correlation; a live consumer should also
+//!   call [`CorrelationEngine::flush`] with the current time now and then, so windows close
+//!   (and `lt`/`avg`/… thresholds are decided) when the matching events stop coming.
 
 use std::collections::{BTreeMap, HashMap};
 
