@@ -254,6 +254,16 @@ fn main() {
         }
     }
     println!("regression: {pass}/{total} passed");
+    let mut disagreements = 0;
+    for ev in &all_events {
+        let mut fast = Vec::new();
+        plan.matches_into(ev, &mut scratch, &mut fast);
+        disagreements += usize::from(fast != plan.interpret(ev));
+    }
+    println!(
+        "fast path vs interpreter: {disagreements} disagreements on {} events",
+        all_events.len()
+    );
 
     let n = all_events.len() * times;
     let mut hits = 0usize;
