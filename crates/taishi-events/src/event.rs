@@ -249,6 +249,16 @@ impl FieldSource for Event {
         if self.visit_exact(name, visit) {
             return true;
         }
+        // NXLog's `im_msvistalog` (OTRF Security-Datasets, many SIEM exports) renames two
+        // System fields that rules and the mapping use.
+        let alias = match name {
+            "Provider_Name" => Some("SourceName"),
+            "Computer" => Some("Hostname"),
+            _ => None,
+        };
+        if let Some(alias) = alias {
+            return self.visit_exact(alias, visit);
+        }
         // Rules written against evtx_dump's nested JSON name the full path.
         for prefix in ["Event.System.", "Event.EventData.", "Event.UserData."] {
             if let Some(rest) = name.strip_prefix(prefix) {
@@ -287,6 +297,11 @@ mod tests {
         assert_eq!(e.first("Image"), Some(Value::Str("C:\\a.exe".into())));
         assert!(!e.has_field("image"));
         assert!(e.has_field("Event.EventData.Image"));
+        e.insert(
+            "SourceName",
+            Value::Str("Microsoft-Windows-Security-Auditing".into()),
+        );
+        assert!(e.has_field("Provider_Name"), "NXLog alias");
         e.clear();
         assert!(e.is_empty());
         assert_eq!(e.event_id(), None);

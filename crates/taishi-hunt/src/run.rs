@@ -197,6 +197,8 @@ pub fn hunt(plan: &Plan, files: &[PathBuf], progress: &(dyn Fn(u64) + Sync)) -> 
         )
         .collect();
     let mut kept = Vec::new();
+    out.detections
+        .reserve_exact(results.iter().map(|r| r.detections.len()).sum());
     for r in results {
         out.summary.events += r.events;
         out.detections.extend(r.detections);
