@@ -22,8 +22,8 @@ pub(crate) struct Prefilter {
 }
 
 impl Prefilter {
-    fn add(&mut self, ids: &mut HashMap<String, usize>, text: &str, v: u32) {
-        let id = *ids.entry(text.to_owned()).or_insert_with(|| {
+    fn add<'a>(&mut self, ids: &mut HashMap<&'a str, usize>, text: &'a str, v: u32) {
+        let id = *ids.entry(text).or_insert_with(|| {
             self.needles.push(text.to_owned());
             self.variants.push(Vec::new());
             self.needles.len() - 1
@@ -131,7 +131,11 @@ pub(crate) struct Index {
     global: usize,
     /// Events with several channels.
     everything: usize,
-    pub buckets: Vec<Bucket>,
+    /// Per bucket, its variants (ascending); the bucket itself is built on first use.
+    members: Vec<Vec<u32>>,
+    built: Vec<OnceLock<Bucket>>,
+    /// Per variant, its prefilter literals.
+    needles: Vec<Option<Vec<Needle>>>,
     pub indexed_by_channel: usize,
     pub indexed_by_event_id: usize,
 }
@@ -200,7 +204,7 @@ fn merged(parts: &[&[u32]]) -> Vec<u32> {
 impl Index {
     /// Builds the buckets. `keys[v]` is the (channels, event ids) variant `v` requires (each
     /// `None` when unconstrained); `needles[v]` its prefilter literals.
-    pub fn build(keys: &[Keys], needles: &[Option<Vec<Needle>>]) -> Index {
+    pub fn build(keys: &[Keys], needles: Vec<Option<Vec<Needle>>>) -> Index {
         let mut idx = Index::default();
         let mut channel_any: HashMap<&str, Vec<u32>> = HashMap::new();
         let mut channel_eid: HashMap<&str, HashMap<i64, Vec<u32>>> = HashMap::new();
@@ -225,8 +229,9 @@ impl Index {
             }
         }
         let mut add = |members: Vec<u32>| {
-            idx.buckets.push(Bucket::new(&members, needles));
-            idx.buckets.len() - 1
+            idx.members.push(members);
+            idx.built.push(OnceLock::new());
+            idx.members.len() - 1
         };
         let everything: Vec<u32> = (0..keys.len() as u32).collect();
         let mut channels = HashMap::new();
@@ -249,8 +254,30 @@ impl Index {
             channels,
             global,
             everything,
+            needles,
             ..idx
         }
+    }
+
+    /// Number of buckets.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Buckets that hold a variant with unfielded keywords (their prefilter also scans every
+    /// value of an event).
+    pub fn scanning_all(&self) -> usize {
+        let kw = |v: &u32| {
+            self.needles[*v as usize]
+                .as_ref()
+                .is_some_and(|ns| ns.iter().any(|n| n.field.is_none()))
+        };
+        self.members.iter().filter(|m| m.iter().any(kw)).count()
+    }
+
+    /// Bucket `b`, built on first use.
+    pub fn bucket_at(&self, b: usize) -> &Bucket {
+        self.built[b].get_or_init(|| Bucket::new(&self.members[b], &self.needles))
     }
 
     /// The bucket for an event. `channel` is the lowercased channel (`None`: absent; several

@@ -133,7 +133,7 @@ impl Plan {
                 (channels, eids)
             })
             .collect();
-        let index = Index::build(&keys, &needles);
+        let prefiltered = needles.iter().filter(|n| n.is_some()).count();
         let mut distinct: Vec<&str> = needles
             .iter()
             .flatten()
@@ -142,19 +142,17 @@ impl Plan {
             .collect();
         distinct.sort_unstable();
         distinct.dedup();
+        let distinct = distinct.len();
+        let index = Index::build(&keys, needles);
         let stats = PlanStats {
             rules: rules.len(),
             variants: variants.len(),
             indexed_by_channel: index.indexed_by_channel,
             indexed_by_event_id: index.indexed_by_event_id,
-            prefiltered: needles.iter().filter(|n| n.is_some()).count(),
-            needles: distinct.len(),
-            buckets: index.buckets.len(),
-            buckets_scanning_all: index
-                .buckets
-                .iter()
-                .filter(|b| !b.anywhere.needles.is_empty())
-                .count(),
+            prefiltered,
+            needles: distinct,
+            buckets: index.len(),
+            buckets_scanning_all: index.scanning_all(),
         };
         Plan {
             rules,
@@ -204,7 +202,7 @@ impl Plan {
 
     /// Fills `s.cands` with the variants of bucket `b` the prefilter admits, ascending.
     fn admitted(&self, b: usize, ev: &dyn FieldSource, s: &mut Scratch) {
-        let bucket = &self.index.buckets[b];
+        let bucket = self.index.bucket_at(b);
         s.cands.clear();
         s.cands.extend_from_slice(&bucket.always);
         let before = s.cands.len();
