@@ -97,10 +97,12 @@
 //! Each rule is compiled once per applicable mapping entry into a tree of field tests with
 //! lowercased literals and precompiled searchers. Variants are bucketed by the `Channel` and
 //! `EventID` values they require (from the mapping's conditions or the rule's own detection); an
-//! event meets only its bucket. Each bucket has an Aho-Corasick automaton over the literals of its
-//! rules (for every rule, a set of literals one of which must occur in any event it matches); one
-//! scan of the event's lowercased values admits the few rules whose literals occur, and only those
-//! are evaluated, with each field looked up and lowercased once per event. The prefilter may admit
+//! event meets only its bucket. For every rule the compiler picks a set of literals, one of which
+//! must occur in a given field of any event the rule matches; each bucket (built on first use)
+//! has an Aho-Corasick automaton over its rules' literals, and one scan of the lowercased values
+//! of just those fields (all values, for rules with unfielded keywords) admits the few rules
+//! whose literals occur. Only those are evaluated, with each field looked up and lowercased once
+//! per event (a per-event cache shared by the scan and the tests). The prefilter may admit
 //! rules that then do not match, never the reverse: a property test checks the plan against the
 //! plain interpreter ([`Plan::interpret`]).
 //!
