@@ -300,6 +300,85 @@ pub fn server_hello(version: u16, suite: u16) -> Vec<u8> {
     record(0x16, version, &hs)
 }
 
+/// Builds the Certificate and ServerHelloDone records that follow a ServerHello (lab side).
+pub fn certificate_flight(version: u16, chain: &[Vec<u8>]) -> Vec<u8> {
+    let mut list = Vec::new();
+    for der in chain {
+        list.extend_from_slice(&(der.len() as u32).to_be_bytes()[1..]);
+        list.extend_from_slice(der);
+    }
+    let mut body = (list.len() as u32).to_be_bytes()[1..].to_vec();
+    body.extend_from_slice(&list);
+    let mut hs = vec![11u8];
+    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    hs.extend_from_slice(&body);
+    let mut out = Vec::new();
+    for piece in hs.chunks(16384) {
+        out.extend(record(0x16, version, piece));
+    }
+    out.extend(record(0x16, version, &[14, 0, 0, 0]));
+    out
+}
+
+/// The certificate chain (DER, leaf first) a server sends in plaintext after its ServerHello in
+/// TLS 1.2 and earlier: one ClientHello, then handshake records are read until ServerHelloDone,
+/// at most 16 records and 128 KiB. `None` when the server does not accept or sends no chain.
+pub async fn fetch_chain(
+    host: &str,
+    port: u16,
+    sni: Option<&str>,
+    version: u16,
+    suites: &[u16],
+    timeout: Duration,
+) -> Option<Vec<Vec<u8>>> {
+    let work = async {
+        let (mut tcp, _) = crate::net::connect(host, port, timeout).await.ok()?;
+        tcp.write_all(&client_hello(version, suites, sni))
+            .await
+            .ok()?;
+        let mut hs = Vec::new();
+        for _ in 0..16 {
+            let rec = read_record(&mut tcp).await.ok()?;
+            if rec[0] != 0x16 || hs.len() > 128 * 1024 {
+                return None;
+            }
+            hs.extend_from_slice(&rec[5..]);
+            if let Some(chain) = certificates_in(&hs) {
+                return Some(chain);
+            }
+        }
+        None
+    };
+    tokio::time::timeout(timeout, work).await.ok().flatten()
+}
+
+/// Finds a complete Certificate message in concatenated handshake bytes.
+pub fn certificates_in(hs: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let u24 = |b: &[u8]| (b[0] as usize) << 16 | (b[1] as usize) << 8 | b[2] as usize;
+    let mut pos = 0;
+    while pos + 4 <= hs.len() {
+        let (kind, len) = (hs[pos], u24(&hs[pos + 1..pos + 4]));
+        let body = hs.get(pos + 4..pos + 4 + len)?;
+        if kind == 11 {
+            let total = u24(body.get(..3)?);
+            let list = body.get(3..3 + total)?;
+            let mut certs = Vec::new();
+            let mut i = 0;
+            while i + 3 <= list.len() {
+                let n = u24(&list[i..i + 3]);
+                certs.push(list.get(i + 3..i + 3 + n)?.to_vec());
+                i += 3 + n;
+            }
+            return (!certs.is_empty()).then_some(certs);
+        }
+        if kind == 14 {
+            return None;
+        }
+        pos += 4 + len;
+    }
+    None
+}
+
 /// Builds a fatal alert record (lab side).
 pub fn alert(code: u8) -> Vec<u8> {
     record(0x15, TLS10, &[2, code])
@@ -329,6 +408,27 @@ mod tests {
         assert_eq!(s.suites, vec![0x002f, 0x000a, 0x00ff]);
         let rec = client_hello(SSL3, &[0x0005], None);
         assert_eq!(parse_client_hello(&rec).unwrap().max_version, SSL3);
+    }
+
+    #[test]
+    fn certificate_flight_round_trips() {
+        let chain = vec![vec![1u8, 2, 3], vec![4u8; 20_000]];
+        let flight = certificate_flight(TLS10, &chain);
+        let mut hs = Vec::new();
+        let mut rest = flight.as_slice();
+        while rest.len() >= 5 {
+            let len = u16::from_be_bytes([rest[3], rest[4]]) as usize;
+            hs.extend_from_slice(&rest[5..5 + len]);
+            rest = &rest[5 + len..];
+        }
+        assert_eq!(certificates_in(&hs), Some(chain));
+        assert_eq!(certificates_in(&hs[..100]), None, "incomplete message");
+        assert_eq!(certificates_in(&[14, 0, 0, 0]), None);
+        assert_eq!(
+            certificates_in(&[11, 0xff, 0xff, 0xff, 0]),
+            None,
+            "length beyond the data"
+        );
     }
 
     #[test]

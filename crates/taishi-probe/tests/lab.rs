@@ -143,6 +143,13 @@ async fn every_lab_site_gets_its_verdict() {
             problems.push(format!("{site}: TLS grade {} want {want}", grade(site)));
         }
     }
+    // A TLS 1.0-only server's chain is read from the raw handshake and judged like any other.
+    let cert = &run(&reports["tls10-only"], "tls").observation["certificate"];
+    if cert["trusted"] != true || cert["days_left"].as_i64().unwrap_or(0) < 300 {
+        problems.push(format!(
+            "tls10-only: certificate not read from the legacy handshake: {cert}"
+        ));
+    }
     // Observatory scores worked out by hand in lab/pages.rs.
     let score = |name: &str| {
         run(&reports[name], "headers").observation["score"]

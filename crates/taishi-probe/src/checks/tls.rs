@@ -369,6 +369,16 @@ impl Check for TlsCheck {
                     "no TLS handshake succeeded with {host}:{port} (SSLv3 to TLS 1.3 tried)"
                 ));
             }
+            // A server that only speaks legacy TLS still sends its chain in plaintext after the
+            // ServerHello: read it from the raw exchange.
+            if chain.is_empty()
+                && let Some(best) = protocols.iter().copied().filter(|v| *v < TLS12).max()
+                && let Some(ders) =
+                    tlsraw::fetch_chain(&host, port, sni.as_deref(), best, tlsraw::BROAD_SUITES, t)
+                        .await
+            {
+                chain = ders.into_iter().map(CertificateDer::from).collect();
+            }
             let probe_version = if protocols.contains(&TLS12) || protocols.contains(&TLS13) {
                 TLS12
             } else {

@@ -159,6 +159,14 @@ impl Lab {
             tasks: Vec::new(),
         };
         let tls = |flaw| tls_config(&ca, flaw);
+        // The chain the hand-made legacy servers send after their ServerHello.
+        let legacy_chain: Arc<Vec<Vec<u8>>> = Arc::new(
+            ca.leaf(CertFlaw::None)?
+                .0
+                .iter()
+                .map(|c| c.to_vec())
+                .collect(),
+        );
         let plain_ok = || handler(|_| page(html_only(), PORTAL));
         let hsts_page = || {
             let mut hs = html_only();
@@ -269,6 +277,7 @@ impl Lab {
                 suites: &[0xc013, 0xc014, 0x002f],
                 weak12: &[],
                 modern: Some(tls(CertFlaw::None)?),
+                chain: legacy_chain.clone(),
             },
             hsts_page(),
             &["tls.protocol.tls10", "tls.protocol.tls11"],
@@ -282,6 +291,7 @@ impl Lab {
                 suites: &[0x002f, 0x000a],
                 weak12: &[],
                 modern: None,
+                chain: legacy_chain.clone(),
             },
             plain_ok(),
             &["tls.protocol.tls10", "tls.protocol.no_tls12"],
@@ -295,6 +305,7 @@ impl Lab {
                 suites: &[],
                 weak12: &[0x0005, 0x000a, 0xc012],
                 modern: Some(tls(CertFlaw::None)?),
+                chain: legacy_chain.clone(),
             },
             hsts_page(),
             &["tls.cipher.rc4", "tls.cipher.3des"],

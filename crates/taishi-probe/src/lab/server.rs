@@ -67,6 +67,8 @@ pub enum Front {
         weak12: &'static [u16],
         /// The modern server behind, if any.
         modern: Option<Arc<ServerConfig>>,
+        /// Certificate chain (DER) sent after a legacy ServerHello, as a real server would.
+        chain: Arc<Vec<Vec<u8>>>,
     },
     /// Writes bytes that are not TLS.
     GarbageTls,
@@ -110,6 +112,7 @@ async fn connection(mut tcp: TcpStream, front: Front, handler: Handler) -> std::
             suites,
             weak12,
             modern,
+            chain,
         } => {
             let rec = tlsraw::read_record(&mut tcp).await?;
             let Some(hello) = tlsraw::parse_client_hello(&rec) else {
@@ -120,8 +123,9 @@ async fn connection(mut tcp: TcpStream, front: Front, handler: Handler) -> std::
                 let pick = suites.iter().find(|s| hello.suites.contains(s));
                 return match (versions.contains(&hello.max_version), pick) {
                     (true, Some(s)) => {
-                        tcp.write_all(&tlsraw::server_hello(hello.max_version, *s))
-                            .await
+                        let mut flight = tlsraw::server_hello(hello.max_version, *s);
+                        flight.extend(tlsraw::certificate_flight(hello.max_version, &chain));
+                        tcp.write_all(&flight).await
                     }
                     (true, None) => tcp.write_all(&tlsraw::alert(40)).await,
                     (false, _) => tcp.write_all(&tlsraw::alert(70)).await,
