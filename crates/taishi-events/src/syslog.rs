@@ -155,7 +155,9 @@ fn rfc3164(s: &str, year: i16, event: &mut Event) -> Result<(), SyslogError> {
         .build()
         .ok()
         .and_then(|d| {
-            d.at(h, m, sec, 0)
+            // `Date::at` panics on an impossible time; `Time::new` checks it.
+            let time = jiff::civil::Time::new(h, m, sec, 0).ok()?;
+            d.to_datetime(time)
                 .to_zoned_datetime(jiff::tz::TimeZone::UTC)
                 .ok()
         })
@@ -253,6 +255,7 @@ mod tests {
             "hello",
             "<1>1 - - - - - [x",
             "Feb 30 10:00:00 h m",
+            "Jan  1 25:61:99 h m",
             "Jan 1é 00:00:00 h x",
             "<1>1 - - - - - [a b=\"c]",
         ] {
