@@ -73,6 +73,8 @@ pub trait LoopStore: Send + Sync {
     /// Inserts or replaces a finding (by id; the fingerprint must stay unique), with an optional audit
     /// line in the same transaction.
     async fn put_finding(&self, f: &Finding, audit: Option<LoopAudit>) -> StoreResult<()>;
+    /// Inserts or replaces many findings in one transaction (bulk intake, imports, benchmarks).
+    async fn put_findings(&self, fs: &[Finding]) -> StoreResult<()>;
     /// Findings matching `q`.
     async fn list_findings(&self, q: &FindingQuery) -> StoreResult<Vec<Finding>>;
     /// The scoring view of every finding (or of a subtree's).
@@ -86,6 +88,9 @@ pub trait LoopStore: Send + Sync {
     async fn notice_by_number(&self, number: NoticeNumber) -> StoreResult<Notice>;
     /// Saves a changed notice with its audit line in the same transaction.
     async fn save_notice(&self, n: &Notice, audit: Option<LoopAudit>) -> StoreResult<()>;
+    /// Saves many notices (numbers already assigned) in one transaction, without audit lines: for
+    /// migrations from another system and benchmarks.
+    async fn save_notices(&self, ns: &[Notice]) -> StoreResult<()>;
     /// Notices matching `q`, oldest first.
     async fn list_notices(&self, q: &NoticeQuery) -> StoreResult<Vec<Notice>>;
     /// The scoring view of every notice (or of a subtree's).

@@ -100,6 +100,39 @@ pub(crate) async fn audit_line(
     .await
 }
 
+async fn upsert_finding(tx: &mut Tx, f: &Finding) -> StoreResult<()> {
+    let fact = FindingFact::from_finding(f);
+    let doc = to_json(f)?;
+    tx.exec(
+        "INSERT INTO loop_findings (id, fingerprint, org_id, asset_id, source, check_id, severity, status, \
+         first_seen, last_seen, spans, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, org_id = excluded.org_id, \
+         asset_id = excluded.asset_id, source = excluded.source, check_id = excluded.check_id, \
+         severity = excluded.severity, status = excluded.status, first_seen = excluded.first_seen, \
+         last_seen = excluded.last_seen, spans = excluded.spans, doc = excluded.doc",
+        args![
+            f.id.to_string(),
+            f.fingerprint.as_str(),
+            f.org.0,
+            f.asset.0,
+            f.source.as_str(),
+            &f.check,
+            f.severity.as_str(),
+            f.status.as_str(),
+            ms(f.first_seen),
+            ms(f.last_seen),
+            spans_text(&fact),
+            doc,
+        ],
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::Conflict(_) => StoreError::Conflict(format!("finding fingerprint {}", f.fingerprint.as_str())),
+        e => e,
+    })?;
+    Ok(())
+}
+
 fn finding_from_row(r: &Row) -> StoreResult<Finding> {
     serde_json::from_str(&r.text(0)?).map_err(|e| bad_doc("finding", e))
 }
@@ -138,39 +171,19 @@ impl SqlStore {
         f: &Finding,
         audit: Option<LoopAudit>,
     ) -> StoreResult<()> {
-        let fact = FindingFact::from_finding(f);
-        let doc = to_json(f)?;
         let mut tx = self.db.begin().await?;
-        tx.exec(
-            "INSERT INTO loop_findings (id, fingerprint, org_id, asset_id, source, check_id, severity, status, \
-             first_seen, last_seen, spans, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-             ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, org_id = excluded.org_id, \
-             asset_id = excluded.asset_id, source = excluded.source, check_id = excluded.check_id, \
-             severity = excluded.severity, status = excluded.status, first_seen = excluded.first_seen, \
-             last_seen = excluded.last_seen, spans = excluded.spans, doc = excluded.doc",
-            args![
-                f.id.to_string(),
-                f.fingerprint.as_str(),
-                f.org.0,
-                f.asset.0,
-                f.source.as_str(),
-                &f.check,
-                f.severity.as_str(),
-                f.status.as_str(),
-                ms(f.first_seen),
-                ms(f.last_seen),
-                spans_text(&fact),
-                doc,
-            ],
-        )
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => StoreError::Conflict(format!("finding fingerprint {}", f.fingerprint.as_str())),
-            e => e,
-        })?;
+        upsert_finding(&mut tx, f).await?;
         if let Some(a) = audit {
             let after = serde_json::json!({ "status": f.status, "comment": a.comment });
             audit_line(&mut tx, &a, "finding", f.id, f.org, &after).await?;
+        }
+        tx.commit().await
+    }
+
+    pub(crate) async fn loop_put_findings(&self, fs: &[Finding]) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        for f in fs {
+            upsert_finding(&mut tx, f).await?;
         }
         tx.commit().await
     }

@@ -30,6 +30,9 @@ impl LoopStore for SqlStore {
     async fn put_finding(&self, f: &Finding, audit: Option<LoopAudit>) -> StoreResult<()> {
         self.loop_put_finding(f, audit).await
     }
+    async fn put_findings(&self, fs: &[Finding]) -> StoreResult<()> {
+        self.loop_put_findings(fs).await
+    }
     async fn list_findings(&self, q: &FindingQuery) -> StoreResult<Vec<Finding>> {
         self.loop_list_findings(q).await
     }
@@ -47,6 +50,9 @@ impl LoopStore for SqlStore {
     }
     async fn save_notice(&self, n: &Notice, audit: Option<LoopAudit>) -> StoreResult<()> {
         self.loop_save_notice(n, audit).await
+    }
+    async fn save_notices(&self, ns: &[Notice]) -> StoreResult<()> {
+        self.loop_save_notices(ns).await
     }
     async fn list_notices(&self, q: &NoticeQuery) -> StoreResult<Vec<Notice>> {
         self.loop_list_notices(q).await

@@ -128,6 +128,14 @@ impl SqlStore {
         tx.commit().await
     }
 
+    pub(crate) async fn loop_save_notices(&self, ns: &[Notice]) -> StoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        for n in ns {
+            tx.exec(UPSERT, notice_args(n)?).await?;
+        }
+        tx.commit().await
+    }
+
     pub(crate) async fn loop_list_notices(&self, q: &NoticeQuery) -> StoreResult<Vec<Notice>> {
         let (clause, a) = within_clause(self, q.within, 1).await?;
         let live = if q.live_only {

@@ -135,6 +135,16 @@ pub async fn findings_round_trip_and_dedup_lookup(s: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(open.len(), 2);
+    let batch: Vec<Finding> = (0..3)
+        .map(|i| {
+            Finding::open(
+                Uuid::new_v4(),
+                sighting(other, &format!("batch.{i}"), "2026-11-02T00:00:00Z"),
+            )
+        })
+        .collect();
+    s.put_findings(&batch).await.unwrap();
+    assert_eq!(s.finding_facts(Some(other)).await.unwrap().len(), 4);
     let facts = s.finding_facts(Some(root)).await.unwrap();
     assert_eq!(facts.len(), 1);
     assert_eq!(
@@ -206,6 +216,7 @@ pub async fn notices_numbered_per_year_with_audit(s: &dyn Store) {
     s.save_notice(&n, Some(audit("notice.return")))
         .await
         .unwrap();
+    s.save_notices(std::slice::from_ref(&n)).await.unwrap();
     assert_eq!(
         s.notice_by_number("2026-0002".parse().unwrap())
             .await
@@ -269,7 +280,10 @@ pub async fn rectifications_attachments_and_log(s: &dyn Store) {
     s.add_rectification(&r, vec![b"%PDF-".to_vec()])
         .await
         .unwrap();
-    assert_eq!(s.rectifications(n.id).await.unwrap(), [r.clone()]);
+    assert_eq!(
+        s.rectifications(n.id).await.unwrap(),
+        std::slice::from_ref(&r)
+    );
     assert_eq!(
         s.attachment(meta.id).await.unwrap(),
         (meta, b"%PDF-".to_vec())
