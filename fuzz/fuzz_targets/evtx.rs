@@ -14,7 +14,14 @@ fuzz_target!(|data: &[u8]| {
     chunk.resize(65536, 0);
     file.extend_from_slice(&chunk);
     let name: Arc<Path> = Arc::from(Path::new("fuzz.evtx"));
-    read_buffer(&file, name, Some(Format::Evtx), 2024, &mut |e| {
-        let _ = (e.event_id(), e.channel());
-    }, &mut |_| {});
+    read_buffer(
+        &file,
+        name,
+        Some(Format::Evtx),
+        2024,
+        &mut |e| {
+            let _ = (e.event_id(), e.channel());
+        },
+        &mut |_| {},
+    );
 });

@@ -8,11 +8,23 @@ use taishi_events::{Format, read_buffer};
 
 fuzz_target!(|data: &[u8]| {
     let file: Arc<Path> = Arc::from(Path::new("fuzz.jsonl"));
-    for format in [Format::JsonLines, Format::Json, Format::SuricataEve, Format::Zeek] {
+    for format in [
+        Format::JsonLines,
+        Format::Json,
+        Format::SuricataEve,
+        Format::Zeek,
+    ] {
         let mut n = 0u64;
-        read_buffer(data, file.clone(), Some(format), 2024, &mut |e| {
-            n += e.len() as u64;
-            let _ = (e.computer(), e.channel(), e.event_id());
-        }, &mut |_| {});
+        read_buffer(
+            data,
+            file.clone(),
+            Some(format),
+            2024,
+            &mut |e| {
+                n += e.len() as u64;
+                let _ = (e.computer(), e.channel(), e.event_id());
+            },
+            &mut |_| {},
+        );
     }
 });

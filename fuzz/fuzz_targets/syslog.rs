@@ -8,7 +8,14 @@ use taishi_events::{Format, read_buffer};
 
 fuzz_target!(|data: &[u8]| {
     let file: Arc<Path> = Arc::from(Path::new("fuzz.log"));
-    read_buffer(data, file, Some(Format::Syslog), 2024, &mut |e| {
-        let _ = e.computer();
-    }, &mut |_| {});
+    read_buffer(
+        data,
+        file,
+        Some(Format::Syslog),
+        2024,
+        &mut |e| {
+            let _ = e.computer();
+        },
+        &mut |_| {},
+    );
 });

@@ -294,7 +294,9 @@ impl Source {
             .map_err(|e| io_err(path, e))?;
         let entry_path: Arc<Path> =
             Arc::from(PathBuf::from(format!("{}!{}", path.display(), name)));
-        Ok(read_buffer(&buf, entry_path, None, self.year, on_event, on_warning))
+        Ok(read_buffer(
+            &buf, entry_path, None, self.year, on_event, on_warning,
+        ))
     }
 }
 

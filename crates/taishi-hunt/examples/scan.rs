@@ -14,7 +14,11 @@ fn main() {
     let t = std::time::Instant::now();
     let (plan, report) =
         taishi_hunt::load_rules(&[rules], taishi_sigma::LoadOptions::default()).expect("rules");
-    eprintln!("{} rules loaded in {:.2} s", report.rules, t.elapsed().as_secs_f64());
+    eprintln!(
+        "{} rules loaded in {:.2} s",
+        report.rules,
+        t.elapsed().as_secs_f64()
+    );
     let files = taishi_hunt::collect_inputs(&paths).expect("inputs");
     let outcome = taishi_hunt::hunt(&plan, &files, &|_| {});
     let mut err = std::io::stderr();
