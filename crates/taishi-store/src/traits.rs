@@ -10,7 +10,7 @@
 //! - times are stored as unix milliseconds, so they round-trip at millisecond precision.
 
 use crate::error::StoreResult;
-use crate::transfer::{ImportReport, RegistryDocument};
+use crate::transfer::{ImportProblem, ImportReport, RegistryDocument};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use taishi_model::{
@@ -123,6 +123,9 @@ pub trait RegistryStore: Send + Sync {
         actor: &Actor,
         doc: &RegistryDocument,
     ) -> StoreResult<ImportReport>;
+    /// Checks a document exactly as [`RegistryStore::import_registry`] would, without changing anything;
+    /// returns every problem (empty when the import would succeed).
+    async fn check_import(&self, doc: &RegistryDocument) -> StoreResult<Vec<ImportProblem>>;
     /// The subtree of `root` (everything when `None`) as an import document, parents before children.
     async fn export_registry(&self, root: Option<OrgId>) -> StoreResult<RegistryDocument>;
 }

@@ -19,8 +19,9 @@ async fn csv_json_and_toml_examples_agree() {
     let store = taishi_store::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
         .await
         .unwrap();
-    let doc =
+    let (doc, problems) =
         transfer::read_csv_files(Some(&example("orgs.csv")), Some(&example("assets.csv"))).unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
     let r = store
         .import_registry(&Actor::system("test"), &doc)
         .await

@@ -40,26 +40,25 @@ fn print_problems(problems: &[ImportProblem]) -> anyhow::Result<()> {
 /// Reads, checks and applies the files.
 pub fn run(args: ImportArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let doc = if let Some(path) = &args.document {
+    let (doc, mut problems) = if let Some(path) = &args.document {
         let format = DocFormat::from_path(path)
             .with_context(|| format!("{}: expected a .json or .toml file", path.display()))?;
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        transfer::read_document(&path.display().to_string(), &text, format)
+        match transfer::read_document(&path.display().to_string(), &text, format) {
+            Ok(d) => (d, Vec::new()),
+            Err(TransferError::Problems(p)) => {
+                print_problems(&p)?;
+                bail!("{} problem(s) found; nothing imported", p.len());
+            }
+            Err(e) => return Err(e.into()),
+        }
     } else if args.orgs.is_some() || args.assets.is_some() {
-        transfer::read_csv_files(args.orgs.as_deref(), args.assets.as_deref())
+        transfer::read_csv_files(args.orgs.as_deref(), args.assets.as_deref())?
     } else {
         bail!(
             "nothing to import: give --orgs FILE and/or --assets FILE, or a .json/.toml document"
         );
-    };
-    let doc = match doc {
-        Ok(d) => d,
-        Err(TransferError::Problems(p)) => {
-            print_problems(&p)?;
-            bail!("{} problem(s) found; nothing imported", p.len());
-        }
-        Err(e) => return Err(e.into()),
     };
     let parsed = started.elapsed();
     let settings = Settings::for_store(&args.config)?;
@@ -68,6 +67,16 @@ pub fn run(args: ImportArgs) -> anyhow::Result<()> {
         let store = taishi_store::open(&settings.store)
             .await
             .with_context(|| format!("opening store {}", settings.store_redacted()))?;
+        if !problems.is_empty() {
+            // unreadable cells were found: check everything else too, so one run lists every problem
+            let more = store.check_import(&doc).await;
+            store.close().await;
+            problems.extend(more?);
+            problems.sort_by(|a, b| (&a.file, a.line, &a.field).cmp(&(&b.file, b.line, &b.field)));
+            problems.dedup();
+            print_problems(&problems)?;
+            bail!("{} problem(s) found; nothing imported", problems.len());
+        }
         let result = store.import_registry(&Actor::system("import"), &doc).await;
         store.close().await;
         match result {

@@ -89,6 +89,16 @@ impl SqlStore {
         actor: &Actor,
         doc: &RegistryDocument,
     ) -> StoreResult<ImportReport> {
+        self.registry_import_inner(actor, doc, false).await
+    }
+
+    /// Checks `doc` against the registry and, unless `dry_run`, applies it; a dry run rolls back.
+    pub(crate) async fn registry_import_inner(
+        &self,
+        actor: &Actor,
+        doc: &RegistryDocument,
+        dry_run: bool,
+    ) -> StoreResult<ImportReport> {
         let mut problems = Vec::new();
         let mut tx = self.db.begin().await?;
 
@@ -287,6 +297,9 @@ impl SqlStore {
         if !problems.is_empty() {
             problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
             return Err(StoreError::Rejected(problems));
+        }
+        if dry_run {
+            return Ok(ImportReport::default());
         }
 
         // --- write orgs

@@ -243,6 +243,19 @@ impl RegistryStore for SqlStore {
     ) -> StoreResult<ImportReport> {
         self.registry_import(actor, doc).await
     }
+    async fn check_import(
+        &self,
+        doc: &RegistryDocument,
+    ) -> StoreResult<Vec<crate::transfer::ImportProblem>> {
+        match self
+            .registry_import_inner(&Actor::system("check"), doc, true)
+            .await
+        {
+            Ok(_) => Ok(Vec::new()),
+            Err(StoreError::Rejected(p)) => Ok(p),
+            Err(e) => Err(e),
+        }
+    }
     async fn export_registry(&self, root: Option<OrgId>) -> StoreResult<RegistryDocument> {
         self.registry_export(root).await
     }

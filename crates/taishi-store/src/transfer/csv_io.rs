@@ -5,7 +5,7 @@ use super::{AssetRecord, ImportProblem, OrgRecord, Origin, RegistryDocument, Tra
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::Path;
-use taishi_model::{Contact, SoftwareInput};
+use taishi_model::{Contact, OrgKind, Sector, SoftwareInput};
 
 /// Columns of `orgs.csv`, in the order export writes them.
 pub const ORG_COLUMNS: [&str; 14] = [
@@ -216,10 +216,12 @@ pub fn read_orgs_csv<R: Read>(
 ) -> Vec<OrgRecord> {
     let mut out = Vec::new();
     for_each_record(file, reader, &ORG_COLUMNS, &ORG_REQUIRED, problems, |c| {
-        let kind = c.parsed("kind");
-        let sector = c.parsed("sector");
+        // a bad kind or sector is reported and replaced by `other`, so that references to this
+        // org's code still resolve and later checks report only real problems
+        let kind = c.parsed("kind").unwrap_or(OrgKind::Other);
+        let sector = c.parsed("sector").unwrap_or(Sector::Other);
         let cii = c.flag("critical_infrastructure");
-        if let (Some(kind), Some(sector)) = (kind, sector) {
+        {
             out.push(OrgRecord {
                 code: c.get("code").to_owned(),
                 parent: c.opt("parent"),
@@ -342,11 +344,13 @@ fn open(path: &Path) -> Result<std::io::BufReader<std::fs::File>, TransferError>
         })
 }
 
-/// Reads `orgs.csv` and/or `assets.csv` into one document, or every problem in both files.
+/// Reads `orgs.csv` and/or `assets.csv` into one document, with every problem found in either file.
+/// When there are problems the document holds the readable records, so references can still be checked
+/// ([`crate::RegistryStore::check_import`]); it must not be imported.
 pub fn read_csv_files(
     orgs: Option<&Path>,
     assets: Option<&Path>,
-) -> Result<RegistryDocument, TransferError> {
+) -> Result<(RegistryDocument, Vec<ImportProblem>), TransferError> {
     let mut problems = Vec::new();
     let mut doc = RegistryDocument {
         version: 1,
@@ -358,11 +362,7 @@ pub fn read_csv_files(
     if let Some(p) = assets {
         doc.assets = read_assets_csv(&p.display().to_string(), open(p)?, &mut problems);
     }
-    if problems.is_empty() {
-        Ok(doc)
-    } else {
-        Err(TransferError::Problems(problems))
-    }
+    Ok((doc, problems))
 }
 
 fn io_err(file: &str) -> impl Fn(csv::Error) -> TransferError + '_ {
@@ -479,7 +479,7 @@ mod tests {
                 (3, "critical_infrastructure")
             ]
         );
-        assert_eq!(orgs.len(), 1);
+        assert_eq!(orgs.len(), 2);
         assert!(orgs[0].critical_infrastructure);
         assert!(
             p[1].to_string()

@@ -1004,6 +1004,9 @@ pub async fn import_with_errors_changes_nothing(s: &dyn Store) {
     let mut lvl = ar("D", AssetKind::Domain, "lvl.cn", 8);
     lvl.mlps_level = Some(7);
     doc.assets.push(lvl);
+    // the dry run finds the same problems and changes nothing either
+    assert_eq!(s.check_import(&doc).await.unwrap().len(), 6);
+    assert!(s.check_import(&sample_doc()).await.unwrap().is_empty());
     match s.import_registry(&actor(), &doc).await {
         Err(StoreError::Rejected(p)) => {
             let got: Vec<_> = p
