@@ -1,7 +1,10 @@
 //! The OpenAPI 3 document of the API, generated from the handlers' `#[utoipa::path]` annotations and
 //! the model's schemas. A test checks that it lists exactly the routes of [`crate::routes::table`].
 
-use crate::api::{assets, attribution, audit, meta, orgs, session, software, tokens, users};
+use crate::api::{
+    assets, attribution, audit, bulletins, findings, meta, notices, orgs, scores, session, software,
+    tokens, users,
+};
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -23,6 +26,12 @@ use utoipa::OpenApi;
         users::list, users::create, users::get, users::update, users::delete, users::reset_password,
         tokens::list, tokens::create, tokens::get, tokens::revoke,
         audit::list,
+        findings::list, findings::bulk, findings::get, findings::false_positive, findings::accept_risk,
+        notices::list, notices::create, notices::sweep, notices::get, notices::issue,
+        notices::acknowledge, notices::submit, notices::verify, notices::return_notice,
+        notices::cancel, notices::attachment,
+        scores::list, scores::get,
+        bulletins::generate, bulletins::list, bulletins::download,
     ),
     tags(
         (name = "auth", description = "Login, logout, who am I"),
@@ -33,6 +42,10 @@ use utoipa::OpenApi;
         (name = "users", description = "User accounts"),
         (name = "tokens", description = "Machine API tokens"),
         (name = "audit", description = "The append-only audit log"),
+        (name = "findings", description = "Problems found by probes, detections and warnings"),
+        (name = "notices", description = "Notices (通报), rectification and verification"),
+        (name = "scores", description = "Indicator scores and rankings"),
+        (name = "bulletins", description = "Periodic bulletins and their archive"),
         (name = "meta", description = "Health, metrics, this document"),
     )
 )]

@@ -12,6 +12,9 @@
 //!   notes of its orgs, but creates, moves or deletes no org;
 //! - `viewer` reads everything in scope and changes nothing;
 //! - only admins see API tokens.
+//! - in the closed loop, analysts triage findings, issue, verify, return and cancel notices and publish
+//!   bulletins; officers acknowledge their subtree's notices and submit rectifications; everyone in scope
+//!   reads findings, notices, scores and bulletins.
 
 use taishi_model::{OrgId, OrgPatch, Role};
 
@@ -40,6 +43,16 @@ pub enum Action {
     ManageTokens,
     /// Read the audit log.
     ReadAudit,
+    /// Read findings, notices, scores and archived bulletins.
+    ReadLoop,
+    /// Decide on findings: false positive, risk acceptance.
+    TriageFinding,
+    /// Issue notices, verify, return or cancel them, run the deadline sweep (the authority's side).
+    ManageNotice,
+    /// Acknowledge a notice and submit its rectification (the organisation's side).
+    RespondNotice,
+    /// Generate and archive bulletins.
+    PublishBulletin,
 }
 
 impl Action {
@@ -47,7 +60,11 @@ impl Action {
     pub fn is_write(self) -> bool {
         !matches!(
             self,
-            Action::ReadRegistry | Action::ReadUsers | Action::ReadTokens | Action::ReadAudit
+            Action::ReadRegistry
+                | Action::ReadUsers
+                | Action::ReadTokens
+                | Action::ReadAudit
+                | Action::ReadLoop
         )
     }
 }
@@ -78,12 +95,17 @@ pub fn role_allows(role: Role, action: Action) -> bool {
                 | WriteAsset
                 | ReadUsers
                 | ReadAudit
+                | ReadLoop
+                | TriageFinding
+                | ManageNotice
+                | RespondNotice
+                | PublishBulletin
         ),
         Role::Officer => matches!(
             action,
-            ReadRegistry | UpdateOrg | WriteAsset | ReadUsers | ReadAudit
+            ReadRegistry | UpdateOrg | WriteAsset | ReadUsers | ReadAudit | ReadLoop | RespondNotice
         ),
-        Role::Viewer => matches!(action, ReadRegistry | ReadUsers | ReadAudit),
+        Role::Viewer => matches!(action, ReadRegistry | ReadUsers | ReadAudit | ReadLoop),
     }
 }
 

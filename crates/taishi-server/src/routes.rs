@@ -2,7 +2,10 @@
 //! built from this list, and the authorisation tests walk it, so a new route that the tests do not cover
 //! makes them fail.
 
-use crate::api::{assets, attribution, audit, meta, orgs, session, software, tokens, users};
+use crate::api::{
+    assets, attribution, audit, bulletins, findings, meta, notices, orgs, scores, session, software,
+    tokens, users,
+};
 use crate::policy::Action;
 use crate::state::AppState;
 use axum::http::Method;
@@ -92,5 +95,30 @@ pub fn table() -> Vec<RouteSpec> {
         POST post "/api/v1/tokens/{id}/revoke" Act(Action::ManageTokens) => tokens::revoke;
 
         GET get "/api/v1/audit" Act(Action::ReadAudit) => audit::list;
+
+        GET get "/api/v1/findings" Act(Action::ReadLoop) => findings::list;
+        POST post "/api/v1/findings/bulk" Act(Action::TriageFinding) => findings::bulk;
+        GET get "/api/v1/findings/{id}" Act(Action::ReadLoop) => findings::get;
+        POST post "/api/v1/findings/{id}/false-positive" Act(Action::TriageFinding) => findings::false_positive;
+        POST post "/api/v1/findings/{id}/accept-risk" Act(Action::TriageFinding) => findings::accept_risk;
+
+        GET get "/api/v1/notices" Act(Action::ReadLoop) => notices::list;
+        POST post "/api/v1/notices" Act(Action::ManageNotice) => notices::create;
+        POST post "/api/v1/notices/sweep" Act(Action::ManageNotice) => notices::sweep;
+        GET get "/api/v1/notices/{id}" Act(Action::ReadLoop) => notices::get;
+        POST post "/api/v1/notices/{id}/issue" Act(Action::ManageNotice) => notices::issue;
+        POST post "/api/v1/notices/{id}/acknowledge" Act(Action::RespondNotice) => notices::acknowledge;
+        POST post "/api/v1/notices/{id}/rectifications" Act(Action::RespondNotice) => notices::submit;
+        POST post "/api/v1/notices/{id}/verify" Act(Action::ManageNotice) => notices::verify;
+        POST post "/api/v1/notices/{id}/return" Act(Action::ManageNotice) => notices::return_notice;
+        POST post "/api/v1/notices/{id}/cancel" Act(Action::ManageNotice) => notices::cancel;
+        GET get "/api/v1/notices/{id}/attachments/{attachment}" Act(Action::ReadLoop) => notices::attachment;
+
+        GET get "/api/v1/scores" Act(Action::ReadLoop) => scores::list;
+        GET get "/api/v1/scores/{org}" Act(Action::ReadLoop) => scores::get;
+
+        POST post "/api/v1/bulletins" Act(Action::PublishBulletin) => bulletins::generate;
+        GET get "/api/v1/orgs/{id}/bulletins" Act(Action::ReadLoop) => bulletins::list;
+        GET get "/api/v1/orgs/{id}/bulletins/{bulletin}" Act(Action::ReadLoop) => bulletins::download;
     }
 }

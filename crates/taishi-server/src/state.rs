@@ -4,6 +4,7 @@ use crate::auth::limiter::{LimitConfig, LoginLimiter};
 use jiff::{SignedDuration, Timestamp};
 use std::sync::Arc;
 use taishi_store::attribution::{AttributionHandle, AttributionIndex};
+use taishi_loop::LoopService;
 use taishi_store::{Store, StoreResult};
 
 /// How long an attribution index serves before it is rebuilt, to pick up registry changes made by other
@@ -21,6 +22,15 @@ struct Attribution {
 
 /// Where "now" comes from; tests pass a fixed or manually moved clock.
 pub type ClockFn = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// The server's clock as the loop's clock, so deadlines, sweeps and sessions read the same "now".
+struct LoopClock(ClockFn);
+
+impl taishi_loop::Clock for LoopClock {
+    fn now(&self) -> Timestamp {
+        (self.0)()
+    }
+}
 
 /// Options of the HTTP layer, set by the binary from its configuration.
 #[derive(Debug, Clone)]
@@ -52,6 +62,7 @@ struct Inner {
     limiter: LoginLimiter,
     clock: ClockFn,
     attribution: Attribution,
+    loop_service: Arc<LoopService>,
 }
 
 /// Shared, cheaply cloned handle to everything a handler needs.
@@ -66,6 +77,18 @@ impl AppState {
 
     /// State with an injected clock (for tests of expiry and rate limits).
     pub fn with_clock(store: Arc<dyn Store>, options: ServerOptions, clock: ClockFn) -> Self {
+        let service = LoopService::new(store.clone(), Arc::new(LoopClock(clock.clone())));
+        Self::with_loop(store, options, clock, Arc::new(service))
+    }
+
+    /// State with a configured loop service (policy, indicators, notifier, re-verifier). Build the
+    /// service over the same store and a clock agreeing with `clock` (see [`AppState::loop_clock`]).
+    pub fn with_loop(
+        store: Arc<dyn Store>,
+        options: ServerOptions,
+        clock: ClockFn,
+        loop_service: Arc<LoopService>,
+    ) -> Self {
         let limiter = LoginLimiter::new(options.login_limits);
         let attribution = Attribution {
             handle: AttributionHandle::default(),
@@ -78,7 +101,18 @@ impl AppState {
             limiter,
             clock,
             attribution,
+            loop_service,
         }))
+    }
+
+    /// `clock` as the loop's [`taishi_loop::Clock`], for building the service given to [`AppState::with_loop`].
+    pub fn loop_clock(clock: ClockFn) -> Arc<dyn taishi_loop::Clock> {
+        Arc::new(LoopClock(clock))
+    }
+
+    /// The closed loop: findings, notices, scores and bulletins.
+    pub fn loop_service(&self) -> &LoopService {
+        &self.0.loop_service
     }
 
     /// The store.

@@ -4,10 +4,15 @@
 pub mod assets;
 pub mod attribution;
 pub mod audit;
+pub mod bulletins;
 pub mod extract;
+pub mod findings;
+pub mod loopctx;
 pub mod meta;
+pub mod notices;
 pub mod orgs;
 pub mod scope;
+pub mod scores;
 pub mod session;
 pub mod software;
 pub mod tokens;

@@ -3,3 +3,4 @@
 mod authz;
 mod common;
 mod handlers;
+mod serving;
