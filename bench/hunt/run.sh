@@ -78,7 +78,7 @@ measure taishi evtx from-taishi "$TAISHI" hunt "${threads[@]}" --format jsonl -r
 evtx_events=$(grep -o '[0-9]* events in' "$SCRATCH/taishi-evtx.time" | head -1 | cut -d' ' -f1)
 measure taishi jsonl from-taishi "$TAISHI" hunt "${threads[@]}" --format jsonl -r "$RULES" "$SCRATCH/jsonl"
 json_events=$(grep -o '[0-9]* events in' "$SCRATCH/taishi-jsonl.time" | head -1 | cut -d' ' -f1)
-measure taishi load 1 "$TAISHI" hunt -q --format jsonl -r "$RULES" "$DATA/evtx/EVTX-ATTACK-SAMPLES/Execution/sysmon_mshta_sharpshooter_stager.evtx"
+measure taishi load 1 "$TAISHI" hunt -q --format jsonl -r "$RULES" "$DATA/evtx/EVTX-ATTACK-SAMPLES/Execution/Exec_sysmon_meterpreter_reversetcp_msipackage.evtx"
 echo "taishi detections: evtx $(wc -l < "$SCRATCH/taishi-evtx.out"), jsonl $(wc -l < "$SCRATCH/taishi-jsonl.out")" >&2
 
 peer() { # NAME VAR: prints a skip message when the binary is absent

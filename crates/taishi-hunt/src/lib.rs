@@ -27,13 +27,13 @@ use std::path::PathBuf;
 
 pub use input::{collect_inputs, load_rules};
 pub use print::{Csv, Jsonl, OutputFormat, Sink, Table, printer, write_summary};
-pub use run::{Detection, Fired, Outcome, Summary, hunt};
+pub use run::{Detection, Fired, Outcome, Summary, hunt, hunt_streaming};
 
 /// Why a hunt could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file or folder could not be read.
-    #[error("{path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         /// The file or folder.
         path: PathBuf,

@@ -138,9 +138,30 @@ fn detection_of(plan: &Plan, rule: usize, e: &Event) -> Detection {
     }
 }
 
-/// Runs `plan` over `files` on the current rayon pool. `progress` is called with the bytes of each
-/// finished unit of work (for a progress bar).
+/// Runs `plan` over `files` on the current rayon pool and returns the detections as a timeline
+/// (sorted by time, then file and offset). Holds every detection in memory until the end; use
+/// [`hunt_streaming`] for output whose memory does not grow with the number of detections.
+/// `progress` is called with the bytes of each finished unit of work (for a progress bar).
 pub fn hunt(plan: &Plan, files: &[PathBuf], progress: &(dyn Fn(u64) + Sync)) -> Outcome {
+    let mut detections = Vec::new();
+    let mut out = hunt_streaming(plan, files, progress, &mut |d| detections.push(d));
+    detections.sort_by(|a, b| {
+        (a.timestamp, &a.file, a.offset, a.record).cmp(&(b.timestamp, &b.file, b.offset, b.record))
+    });
+    out.detections = detections;
+    out
+}
+
+/// Runs `plan` over `files`, handing each detection to `emit` in input order (file by file, in
+/// file order) as soon as the units before it are done, then the correlation detections. Units
+/// run in parallel; a small reorder buffer keeps the output deterministic. The returned
+/// [`Outcome`] has no detections (they went to `emit`) but counts them in its summary.
+pub fn hunt_streaming(
+    plan: &Plan,
+    files: &[PathBuf],
+    progress: &(dyn Fn(u64) + Sync),
+    emit: &mut dyn FnMut(Detection),
+) -> Outcome {
     let started = Instant::now();
     let mut out = Outcome::default();
     let mut sources = Vec::new();
@@ -159,71 +180,109 @@ pub fn hunt(plan: &Plan, files: &[PathBuf], progress: &(dyn Fn(u64) + Sync)) -> 
         .enumerate()
         .flat_map(|(s, src)| (0..src.units()).map(move |u| (s, u)))
         .collect();
-    let results: Vec<UnitResult> = work
-        .par_iter()
-        .map_init(
-            || (Scratch::default(), Vec::new()),
-            |(scratch, hits), &(s, u)| {
-                let src = &sources[s];
-                let mut r = UnitResult::default();
-                let mut on_event = |e: &Event| {
-                    r.events += 1;
-                    hits.clear();
-                    plan.matches_into(e, scratch, hits);
-                    if hits.is_empty() {
-                        return;
-                    }
-                    for &rule in hits.iter() {
-                        if plan.rules()[rule].standalone {
-                            r.detections.push(detection_of(plan, rule, e));
-                        }
-                    }
-                    if has_correlations && hits.iter().any(|h| engine.uses_rule(*h)) {
-                        r.kept.push(Kept {
-                            ts: e.meta.timestamp.map_or(0, |t| t.as_millisecond()),
-                            rules: hits.clone(),
-                            event: e.clone(),
-                        });
-                    }
-                };
-                let mut warnings = Vec::new();
-                if let Err(e) = src.read_unit(u, &mut on_event, &mut |w| warnings.push(w)) {
-                    r.error = Some(e);
-                }
-                r.warnings = warnings;
-                progress(src.unit_bytes(u));
-                r
-            },
-        )
-        .collect();
-    let mut kept = Vec::new();
-    out.detections
-        .reserve_exact(results.iter().map(|r| r.detections.len()).sum());
-    for r in results {
-        out.summary.events += r.events;
-        out.detections.extend(r.detections);
-        out.warnings.extend(r.warnings);
-        kept.extend(r.kept);
-        if let Some(e) = r.error {
-            out.errors.push(e);
-        }
-    }
-    if has_correlations {
-        correlate(&engine, kept, &mut out.detections);
-    }
-    out.detections.sort_by(|a, b| {
-        (a.timestamp, &a.file, a.offset, a.record).cmp(&(b.timestamp, &b.file, b.offset, b.record))
-    });
-    for d in &out.detections {
+    let count = |d: &Detection, summary: &mut Summary| {
         let meta = d.meta(plan);
         let key = (meta.title.clone(), meta.id.clone().unwrap_or_default());
         let level = meta.level.map_or("", |l| l.as_str()).to_string();
-        out.summary.per_rule.entry(key).or_insert((level, 0)).1 += 1;
+        summary.per_rule.entry(key).or_insert((level, 0)).1 += 1;
+    };
+    let mut kept = Vec::new();
+    // A bounded channel: workers wait when the printer falls behind, so memory stays flat.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, UnitResult)>(64);
+    std::thread::scope(|scope| {
+        let sources = &sources;
+        let work = &work;
+        let engine = &engine;
+        scope.spawn(move || {
+            work.par_iter().enumerate().for_each_init(
+                || (Scratch::default(), Vec::new(), tx.clone()),
+                |(scratch, hits, tx), (i, &(s, u))| {
+                    let r = scan_unit(
+                        plan,
+                        engine,
+                        has_correlations,
+                        &sources[s],
+                        u,
+                        scratch,
+                        hits,
+                    );
+                    progress(sources[s].unit_bytes(u));
+                    // The receiver only goes away when the caller's thread panicked.
+                    let _ = tx.send((i, r));
+                },
+            );
+            drop(tx);
+        });
+        let mut pending: BTreeMap<usize, UnitResult> = BTreeMap::new();
+        let mut next = 0;
+        for (i, r) in rx {
+            pending.insert(i, r);
+            while let Some(r) = pending.remove(&next) {
+                next += 1;
+                out.summary.events += r.events;
+                for d in r.detections {
+                    count(&d, &mut out.summary);
+                    emit(d);
+                }
+                out.warnings.extend(r.warnings);
+                kept.extend(r.kept);
+                if let Some(e) = r.error {
+                    out.errors.push(e);
+                }
+            }
+        }
+    });
+    if has_correlations {
+        let mut found = Vec::new();
+        correlate(&engine, kept, &mut found);
+        for d in found {
+            count(&d, &mut out.summary);
+            emit(d);
+        }
     }
     out.summary.failed_files = out.errors.len();
     out.summary.warnings = out.warnings.len();
     out.summary.elapsed = started.elapsed();
     out
+}
+
+/// Reads one unit and matches each of its events.
+fn scan_unit(
+    plan: &Plan,
+    engine: &CorrelationEngine<'_>,
+    has_correlations: bool,
+    src: &Source,
+    unit: usize,
+    scratch: &mut Scratch,
+    hits: &mut Vec<usize>,
+) -> UnitResult {
+    let mut r = UnitResult::default();
+    let mut warnings = Vec::new();
+    let mut on_event = |e: &Event| {
+        r.events += 1;
+        hits.clear();
+        plan.matches_into(e, scratch, hits);
+        if hits.is_empty() {
+            return;
+        }
+        for &rule in hits.iter() {
+            if plan.rules()[rule].standalone {
+                r.detections.push(detection_of(plan, rule, e));
+            }
+        }
+        if has_correlations && hits.iter().any(|h| engine.uses_rule(*h)) {
+            r.kept.push(Kept {
+                ts: e.meta.timestamp.map_or(0, |t| t.as_millisecond()),
+                rules: hits.clone(),
+                event: e.clone(),
+            });
+        }
+    };
+    if let Err(e) = src.read_unit(unit, &mut on_event, &mut |w| warnings.push(w)) {
+        r.error = Some(e);
+    }
+    r.warnings = warnings;
+    r
 }
 
 /// Feeds the kept events to the correlation engine in time order.

@@ -47,6 +47,10 @@ pub struct HuntArgs {
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Sort JSON lines and CSV output into a timeline (keeps every detection in memory until the end;
+    /// without it they stream out in input order). The table is always sorted.
+    #[arg(long)]
+    pub sort: bool,
     /// No progress bar, no summary, no rule-loading report.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -139,11 +143,35 @@ pub fn run(args: HuntArgs) -> anyhow::Result<()> {
         bar
     });
     drop(err);
-    let outcome = taishi_hunt::hunt(&plan, &files, &|n| {
+    let progress = |n| {
         if let Some(b) = &bar {
             b.inc(n);
         }
-    });
+    };
+    let out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut sink = taishi_hunt::printer(args.format, out);
+    let (outcome, written) = if args.sort || args.format == OutputFormat::Table {
+        let outcome = taishi_hunt::hunt(&plan, &files, &progress);
+        let written = outcome
+            .detections
+            .iter()
+            .try_for_each(|d| sink.detection(&plan, d));
+        (outcome, written)
+    } else {
+        // Stream: memory stays flat however many detections there are.
+        let mut written = Ok(());
+        let outcome = taishi_hunt::hunt_streaming(&plan, &files, &progress, &mut |d| {
+            if written.is_ok() {
+                written = sink.detection(&plan, &d);
+            }
+        });
+        (outcome, written)
+    };
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -162,20 +190,7 @@ pub fn run(args: HuntArgs) -> anyhow::Result<()> {
             outcome.warnings.len() - shown
         )?;
     }
-    let result = match &args.output {
-        Some(path) => {
-            let file = std::fs::File::create(path)
-                .with_context(|| format!("creating {}", path.display()))?;
-            let mut sink = taishi_hunt::printer(args.format, std::io::BufWriter::new(file));
-            taishi_hunt::emit(&plan, &outcome, sink.as_mut())
-        }
-        None => {
-            let stdout = std::io::stdout().lock();
-            let mut sink = taishi_hunt::printer(args.format, std::io::BufWriter::new(stdout));
-            taishi_hunt::emit(&plan, &outcome, sink.as_mut())
-        }
-    };
-    match result {
+    match written.and_then(|()| sink.finish(&outcome.summary)) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
         r => r.context("writing detections")?,
     }

@@ -65,6 +65,7 @@ fn jsonl_detections_carry_rule_metadata_and_author() {
         rules.path().to_str().expect("utf-8"),
         "--format",
         "jsonl",
+        "--sort",
         samples("Credential Access").to_str().expect("utf-8"),
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -216,4 +217,35 @@ fn no_rules_is_a_clear_error() {
         "{}",
         text(&out.stderr)
     );
+}
+
+#[test]
+fn streamed_and_sorted_output_hold_the_same_detections() {
+    let rules = rules_dir();
+    let run = |sort: bool| {
+        let mut args = vec![
+            "hunt",
+            "-q",
+            "-r",
+            rules.path().to_str().expect("utf-8"),
+            "--format",
+            "jsonl",
+        ];
+        if sort {
+            args.push("--sort");
+        }
+        let data = samples("Lateral Movement");
+        let data = data.to_str().expect("utf-8").to_string();
+        let mut args: Vec<String> = args.into_iter().map(String::from).collect();
+        args.push(data);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = taishi(&args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let mut lines: Vec<String> = text(&out.stdout).lines().map(String::from).collect();
+        lines.sort();
+        lines
+    };
+    let streamed = run(false);
+    assert!(!streamed.is_empty());
+    assert_eq!(streamed, run(true));
 }
