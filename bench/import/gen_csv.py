@@ -45,7 +45,7 @@ with open(os.path.join(out, "assets.csv"), "w", newline="", encoding="utf-8") as
         elif k == 1:
             kind, ident = "domain", (f"*.zone{n}.example.cn" if n % 4 == 1 else f"zone{n}.example.cn")
         elif k == 2:
-            kind, ident = "ip", (f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}" if n % 7 else f"2001:db8::{n:x}")
+            kind, ident = "ip", (f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}" if n % 7 else f"2001:db8::{n >> 16:x}:{n & 0xffff:x}")
         elif k == 3:
             m = n // 5
             kind, ident = "cidr", f"172.{16 + (m >> 12)}.{(m >> 4) & 255}.{(m & 15) << 4}/28"

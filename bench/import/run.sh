@@ -6,6 +6,7 @@
 #   bench/import/run.sh                         # 10,000 orgs, 100,000 assets
 #   ORGS=1000 ASSETS=10000 bench/import/run.sh
 #   PG=postgres://postgres@127.0.0.1:5432 bench/import/run.sh   # server URL without database name
+#   BIN=target/release/taishi bench/import/run.sh                # use a built binary
 # PostgreSQL runs are skipped (with a message) when the server cannot be reached.
 set -euo pipefail
 
@@ -17,9 +18,11 @@ ROOT=$(cd "$HERE/../.." && pwd)
 WORK=$(mktemp -d /tmp/taishi-bench-import.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
-echo "== building taishi (release)"
-(cd "$ROOT" && cargo build --release -p taishi --quiet)
-BIN="$ROOT/target/release/taishi"
+if [ -z "${BIN:-}" ]; then
+  echo "== building taishi (release)"
+  (cd "$ROOT" && cargo build --release -p taishi --quiet)
+  BIN="$ROOT/target/release/taishi"
+fi
 
 echo "== generating $ORGS orgs / $ASSETS assets into $WORK"
 python3 "$HERE/gen_csv.py" "$WORK" "$ORGS" "$ASSETS"
