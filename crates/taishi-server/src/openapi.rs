@@ -2,8 +2,8 @@
 //! the model's schemas. A test checks that it lists exactly the routes of [`crate::routes::table`].
 
 use crate::api::{
-    assets, attribution, audit, bulletins, findings, meta, notices, orgs, scores, session, software,
-    tokens, users,
+    assets, attribution, audit, bulletins, findings, meta, notices, orgs, scores, session,
+    software, tokens, users,
 };
 use utoipa::OpenApi;
 

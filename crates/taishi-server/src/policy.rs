@@ -103,7 +103,13 @@ pub fn role_allows(role: Role, action: Action) -> bool {
         ),
         Role::Officer => matches!(
             action,
-            ReadRegistry | UpdateOrg | WriteAsset | ReadUsers | ReadAudit | ReadLoop | RespondNotice
+            ReadRegistry
+                | UpdateOrg
+                | WriteAsset
+                | ReadUsers
+                | ReadAudit
+                | ReadLoop
+                | RespondNotice
         ),
         Role::Viewer => matches!(action, ReadRegistry | ReadUsers | ReadAudit | ReadLoop),
     }

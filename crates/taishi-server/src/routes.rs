@@ -3,8 +3,8 @@
 //! makes them fail.
 
 use crate::api::{
-    assets, attribution, audit, bulletins, findings, meta, notices, orgs, scores, session, software,
-    tokens, users,
+    assets, attribution, audit, bulletins, findings, meta, notices, orgs, scores, session,
+    software, tokens, users,
 };
 use crate::policy::Action;
 use crate::state::AppState;

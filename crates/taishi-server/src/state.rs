@@ -3,8 +3,8 @@
 use crate::auth::limiter::{LimitConfig, LoginLimiter};
 use jiff::{SignedDuration, Timestamp};
 use std::sync::Arc;
-use taishi_store::attribution::{AttributionHandle, AttributionIndex};
 use taishi_loop::LoopService;
+use taishi_store::attribution::{AttributionHandle, AttributionIndex};
 use taishi_store::{Store, StoreResult};
 
 /// How long an attribution index serves before it is rebuilt, to pick up registry changes made by other

@@ -90,21 +90,24 @@ pub async fn generate(
     ApiJson(input): ApiJson<BulletinInput>,
 ) -> AppResult<(StatusCode, Json<Generated>)> {
     let org = scope::org(&state, &caller, input.org_id, Action::PublishBulletin).await?;
-    let period: Period = input
-        .period
-        .parse()
-        .map_err(|e: taishi_model::indicator::ParsePeriodError| {
-            AppError::invalid("period", e.to_string())
-        })?;
-    let r = state
-        .loop_service()
-        .bulletin(org.id, period, true)
-        .await?;
+    let period: Period =
+        input
+            .period
+            .parse()
+            .map_err(|e: taishi_model::indicator::ParsePeriodError| {
+                AppError::invalid("period", e.to_string())
+            })?;
+    let r = state.loop_service().bulletin(org.id, period, true).await?;
     let at = r.bulletin.generated_at;
     let files = archive(&state, org.id)
         .await?
         .into_iter()
-        .filter(|e| e.created_at == at && e.period == period.to_string())
+        // The archive keeps milliseconds; the three renderings of this run are the newest of the period.
+        .filter(|e| {
+            e.period == period.to_string()
+                && e.created_at.duration_since(at).abs() < jiff::SignedDuration::from_secs(1)
+        })
+        .take(3)
         .collect();
     Ok((
         StatusCode::CREATED,

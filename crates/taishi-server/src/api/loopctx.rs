@@ -17,7 +17,9 @@ impl From<LoopError> for AppError {
     fn from(e: LoopError) -> Self {
         match e {
             LoopError::Store(s) => s.into(),
-            LoopError::Notice(n @ NoticeError::Forbidden { .. }) => AppError::forbidden(n.to_string()),
+            LoopError::Notice(n @ NoticeError::Forbidden { .. }) => {
+                AppError::forbidden(n.to_string())
+            }
             LoopError::Notice(n @ NoticeError::ReasonRequired { .. }) => {
                 AppError::invalid("reason", n.to_string())
             }

@@ -13,8 +13,8 @@ use crate::error::{AppError, AppResult, ErrorBody};
 use crate::policy::Action;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::State;
+use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -66,9 +66,11 @@ pub async fn list(
         if s.is_empty() {
             continue;
         }
-        states.push(NoticeState::parse(s).ok_or_else(|| {
-            AppError::bad_field("state", format!("unknown notice state {s:?}"))
-        })?);
+        states.push(
+            NoticeState::parse(s).ok_or_else(|| {
+                AppError::bad_field("state", format!("unknown notice state {s:?}"))
+            })?,
+        );
     }
     let now = state.now();
     let text = q.q.as_deref().map(str::to_lowercase);
@@ -170,7 +172,10 @@ pub async fn create(
 ) -> AppResult<(StatusCode, Json<Notice>)> {
     let org = loopctx::org_id(&state, &caller, input.org_id, Action::ManageNotice).await?;
     if input.findings.len() > 500 {
-        return Err(AppError::invalid("findings", "at most 500 findings a notice"));
+        return Err(AppError::invalid(
+            "findings",
+            "at most 500 findings a notice",
+        ));
     }
     for f in &input.findings {
         loopctx::finding(&state, &caller, *f, Action::ManageNotice)
@@ -230,7 +235,10 @@ pub async fn issue(
     let n = loopctx::notice(&state, &caller, id, Action::ManageNotice).await?;
     let lc = loop_caller(&caller);
     Ok(Json(
-        state.loop_service().issue(&lc, n.id, &input.comment).await?,
+        state
+            .loop_service()
+            .issue(&lc, n.id, &input.comment)
+            .await?,
     ))
 }
 
@@ -366,7 +374,10 @@ pub async fn submit(
             Some("files") | Some("file") => {
                 let name = field.file_name().unwrap_or("").to_owned();
                 if name.is_empty() {
-                    return Err(AppError::invalid("files", "every file part needs a file name"));
+                    return Err(AppError::invalid(
+                        "files",
+                        "every file part needs a file name",
+                    ));
                 }
                 if files.len() >= limits.max_files {
                     return Err(AppError::invalid(

@@ -48,11 +48,7 @@ fn period(state: &AppState, p: Option<&str>) -> AppResult<Period> {
             .parse::<Period>()
             .map_err(|e| AppError::bad_field("period", e.to_string())),
         None => {
-            let d = state
-                .loop_service()
-                .policy()
-                .calendar
-                .date_of(state.now());
+            let d = state.loop_service().policy().calendar.date_of(state.now());
             Ok(Period::Month(d.year(), d.month()))
         }
     }
@@ -145,10 +141,7 @@ pub async fn get(
         .find(|c| c.org == org.id)
         .cloned()
         .ok_or_else(|| AppError::not_found(format!("score of org {} for {p}", org.id)))?;
-    let mut ranking: Vec<ScoreCard> = all
-        .into_iter()
-        .filter(|c| c.org != org.id)
-        .collect();
+    let mut ranking: Vec<ScoreCard> = all.into_iter().filter(|c| c.org != org.id).collect();
     let tree = state.loop_service().tree().await?;
     let children = tree.children(org.id).to_vec();
     ranking.retain(|c| children.contains(&c.org));

@@ -260,7 +260,14 @@ fn officer_probes(fx: &Fx, method: &Method, path: &str) -> Option<Vec<Probe>> {
             ),
             p(M::GET, format!("/api/v1/audit?within={b}"), None, Denied),
         ],
-        _ => return None,
+        _ => {
+            let lp = crate::loop_fx::officer(fx, method.as_str(), path)?;
+            return Some(
+                lp.into_iter()
+                    .map(|(m, u, b, clean)| p(m, u, b, if clean { Clean } else { Denied }))
+                    .collect(),
+            );
+        }
     };
     Some(v)
 }
@@ -363,7 +370,14 @@ fn viewer_probes(fx: &Fx, method: &Method, path: &str) -> Option<Vec<Probe>> {
             None,
             Denied,
         )],
-        _ => return None,
+        _ => {
+            let lp = crate::loop_fx::viewer(fx, method.as_str(), path)?;
+            return Some(
+                lp.into_iter()
+                    .map(|(m, u, b, _)| p(m, u, b, Denied))
+                    .collect(),
+            );
+        }
     };
     Some(v)
 }

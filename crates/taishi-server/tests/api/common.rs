@@ -38,6 +38,8 @@ pub struct Fx {
     pub tok_b: ApiToken,
     /// Bearer secrets by caller name: admin (root), officer_a, viewer_a, analyst_a.
     pub bearer: std::collections::HashMap<&'static str, String>,
+    /// The closed loop's findings, notices, attachments and bulletins of A and B.
+    pub lp: crate::loop_fx::LoopFx,
 }
 
 fn org_input(parent: Option<OrgId>, code: &str, name: &str, kind: OrgKind) -> OrgInput {
@@ -210,6 +212,7 @@ pub async fn fixture_with(options: ServerOptions, clock: Option<taishi_server::C
         .create_token(&sys, tok("sensor-zzb", Role::Viewer, b.id))
         .await
         .unwrap();
+    let lp = crate::loop_fx::seed(store.clone(), &a, &a1, &b, &b1, &asset_a, &asset_b).await;
     let state = match clock {
         Some(c) => AppState::with_clock(store.clone(), options, c),
         None => AppState::new(store.clone(), options),
@@ -233,6 +236,7 @@ pub async fn fixture_with(options: ServerOptions, clock: Option<taishi_server::C
         tok_a,
         tok_b,
         bearer,
+        lp,
     }
 }
 

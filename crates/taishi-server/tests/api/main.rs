@@ -3,4 +3,7 @@
 mod authz;
 mod common;
 mod handlers;
+mod loop_fx;
+mod loop_handlers;
+mod loop_month;
 mod serving;
