@@ -401,13 +401,11 @@ pub async fn run_warnings(
     for f in store.list_findings(&q).await? {
         if f.source == FindingSource::Warning
             && !hit_keys.contains(&(f.asset, f.check.clone(), f.key.clone()))
-        {
-            if let Some((_, IntakeOutcome::Resolved)) = svc
+            && let Some((_, IntakeOutcome::Resolved)) = svc
                 .absent(FindingSource::Warning, &f.check, f.asset, &f.key, now)
                 .await?
-            {
-                rep.resolved += 1;
-            }
+        {
+            rep.resolved += 1;
         }
     }
     Ok(rep)
