@@ -37,6 +37,12 @@ pub struct WebState {
 }
 
 impl WebState {
+    /// The closed loop (findings, notices, scores) of the server: every change a page makes goes
+    /// through it, with the policy, notifier and re-verifier the binary configured.
+    pub fn loops(&self) -> &taishi_loop::LoopService {
+        self.app.loop_service()
+    }
+
     /// A translator for `lang`.
     pub fn tr(&self, lang: Lang) -> Tr {
         Tr::new(lang, self.cats.clone(), self.tz.clone())
@@ -89,6 +95,17 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The caller as the loop service knows it: same actor, role and subtree.
+    pub fn loop_caller(&self) -> taishi_loop::Caller {
+        taishi_loop::Caller {
+            actor: taishi_model::notice::LoopActor {
+                actor: self.caller.actor.clone(),
+                role: Some(self.caller.role),
+            },
+            scope: Some(self.caller.scope),
+        }
+    }
+
     /// True for roles that triage and issue notices.
     pub fn is_analyst(&self) -> bool {
         matches!(self.caller.role, Role::Admin | Role::Analyst)

@@ -25,6 +25,9 @@ pub enum WebError {
     /// An error of the API layer (scoping, store, validation).
     #[error(transparent)]
     App(#[from] AppError),
+    /// The loop refused or failed an operation.
+    #[error(transparent)]
+    Loop(#[from] taishi_loop::LoopError),
     /// A page could not be rendered.
     #[error("template: {0}")]
     Render(#[from] askama::Error),
@@ -49,8 +52,24 @@ impl WebError {
             WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::BadForm(_) => StatusCode::BAD_REQUEST,
             WebError::App(e) => e.status(),
+            WebError::Loop(e) => loop_status(e),
             WebError::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+}
+
+fn loop_status(e: &taishi_loop::LoopError) -> StatusCode {
+    use taishi_loop::LoopError as L;
+    use taishi_store::StoreError as S;
+    match e {
+        L::Store(S::NotFound { .. }) => StatusCode::NOT_FOUND,
+        L::Store(S::Conflict(_) | S::Refused(_)) => StatusCode::CONFLICT,
+        L::Store(S::Invalid(_) | S::Rejected(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+        L::Store(S::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+        L::Store(_) | L::Tree(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        L::Forbidden(_) => StatusCode::FORBIDDEN,
+        L::Invalid(_) | L::Attachment(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        L::Notice(_) | L::Finding(_) => StatusCode::CONFLICT,
     }
 }
 
@@ -87,6 +106,7 @@ impl IntoResponse for WebError {
         let detail = match &self {
             WebError::App(e) if !status.is_server_error() => e.to_string(),
             WebError::Csrf | WebError::BadForm(_) => self.to_string(),
+            WebError::Loop(_) if !status.is_server_error() => self.to_string(),
             _ => String::new(),
         };
         let (zh, en) = words(status);

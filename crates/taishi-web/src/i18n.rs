@@ -8,7 +8,6 @@
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -192,6 +191,12 @@ impl Tr {
         s
     }
 
+    /// The message for `prefix.name` (a word of a fixed vocabulary: `fstatus.open`, `nstate.issued`).
+    pub fn tk(&self, prefix: &str, name: &str) -> String {
+        let key = format!("{prefix}.{name}");
+        self.t(&key).to_owned()
+    }
+
     /// The message for `key` with its one placeholder `{name}` filled (handy in templates).
     pub fn f1(&self, key: &str, name: &str, value: impl std::fmt::Display) -> String {
         self.f(key, &[(name, &value)])
@@ -208,8 +213,8 @@ impl Tr {
     }
 
     /// Date and time in the display zone: `2026年11月28日 09:30` or `28 Nov 2026 09:30`.
-    pub fn datetime(&self, t: impl Borrow<Timestamp>) -> String {
-        let z = t.borrow().to_zoned_datetime(self.tz.clone());
+    pub fn datetime(&self, t: impl Instant) -> String {
+        let z = t.instant().to_zoned_datetime(self.tz.clone());
         match self.lang {
             Lang::ZhCn => z.strftime("%Y年%-m月%-d日 %H:%M").to_string(),
             Lang::En => z.strftime("%-d %b %Y %H:%M").to_string(),
@@ -217,8 +222,8 @@ impl Tr {
     }
 
     /// The date alone: `2026年11月28日` or `28 Nov 2026`.
-    pub fn date(&self, t: impl Borrow<Timestamp>) -> String {
-        let z = t.borrow().to_zoned_datetime(self.tz.clone());
+    pub fn date(&self, t: impl Instant) -> String {
+        let z = t.instant().to_zoned_datetime(self.tz.clone());
         match self.lang {
             Lang::ZhCn => z.strftime("%Y年%-m月%-d日").to_string(),
             Lang::En => z.strftime("%-d %b %Y").to_string(),
@@ -226,8 +231,8 @@ impl Tr {
     }
 
     /// A short day label for chart axes: `11/28` or `28 Nov`.
-    pub fn day(&self, t: impl Borrow<Timestamp>) -> String {
-        let z = t.borrow().to_zoned_datetime(self.tz.clone());
+    pub fn day(&self, t: impl Instant) -> String {
+        let z = t.instant().to_zoned_datetime(self.tz.clone());
         match self.lang {
             Lang::ZhCn => z.strftime("%-m/%-d").to_string(),
             Lang::En => z.strftime("%-d %b").to_string(),
@@ -235,8 +240,8 @@ impl Tr {
     }
 
     /// ISO 8601 for `<time datetime>`.
-    pub fn iso(&self, t: impl Borrow<Timestamp>) -> String {
-        t.borrow()
+    pub fn iso(&self, t: impl Instant) -> String {
+        t.instant()
             .to_zoned_datetime(self.tz.clone())
             .strftime("%Y-%m-%dT%H:%M:%S%:z")
             .to_string()
@@ -254,6 +259,24 @@ impl Tr {
             Lang::ZhCn => zh,
             Lang::En => en,
         }
+    }
+}
+
+/// Timestamps (and references to them, as templates pass them).
+pub trait Instant {
+    /// The timestamp.
+    fn instant(&self) -> Timestamp;
+}
+
+impl Instant for Timestamp {
+    fn instant(&self) -> Timestamp {
+        *self
+    }
+}
+
+impl<T: Instant + ?Sized> Instant for &T {
+    fn instant(&self) -> Timestamp {
+        (**self).instant()
     }
 }
 

@@ -62,14 +62,8 @@ impl Shell {
             item("/assets", "nav.assets", false),
             item("/findings", "nav.findings", false),
             item("/notices", "nav.notices", false),
-            item("/alerts", "nav.alerts", false),
-            item("/rankings", "nav.rankings", true),
-            item("/bulletins", "nav.bulletins", false),
         ];
-        if ctx.is_admin() {
-            nav.push(item("/admin", "nav.admin", true));
-        }
-        nav.push(item("/screen", "nav.screen", !ctx.is_admin()));
+        nav.push(item("/screen", "nav.screen", true));
         for n in &mut nav {
             n.on = n.href == section;
         }

@@ -63,4 +63,10 @@ fn routes() -> Router<WebState> {
         .route("/orgs/{id}", get(orgs::org))
         .route("/assets", get(assets::list))
         .route("/assets/{id}", get(assets::asset))
+        .route("/findings", get(findings::list))
+        .route("/findings/bulk", post(findings::bulk))
+        .route("/findings/{id}", get(findings::finding))
+        .route("/notices", get(notices::list))
+        .route("/notices/{id}", get(notices::notice))
+        .route("/notices/{id}/act", post(notices::act))
 }

@@ -102,7 +102,7 @@ pub fn bars(items: &[Item], width: u32, title: &str) -> Svg {
         open_link(&mut out, &it.href);
         let _ = write!(
             out,
-            r##"<g><title>{label}: {v}</title><text x="{tx}" y="{ty}" text-anchor="end" class="lbl">{label}</text><rect x="{label_w}" y="{ry}" width="{bar_bg}" height="16" rx="3" fill="#eef1f5"/><rect x="{label_w}" y="{ry}" width="{w:.1}" height="16" rx="3" fill="{c}"/><text x="{vx}" y="{ty}" class="val">{v}</text></g>"##,
+            r##"<g><title>{label}: {v}</title><text x="{tx}" y="{ty}" text-anchor="end" class="lbl">{label}</text><rect class="track" x="{label_w}" y="{ry}" width="{bar_bg}" height="16" rx="3" fill="#eef1f5"/><rect x="{label_w}" y="{ry}" width="{w:.1}" height="16" rx="3" fill="{c}"/><text x="{vx}" y="{ty}" class="val">{v}</text></g>"##,
             label = esc(&it.label),
             v = fmt_num(it.value),
             tx = label_w - 8.0,
@@ -134,7 +134,7 @@ pub fn donut(items: &[Item], centre_label: &str, title: &str) -> Svg {
     );
     let _ = write!(
         out,
-        r##"<circle cx="{cx}" cy="{cy}" r="{r}" fill="none" stroke="#eef1f5" stroke-width="{stroke}"/>"##
+        r##"<circle class="track" cx="{cx}" cy="{cy}" r="{r}" fill="none" stroke="#eef1f5" stroke-width="{stroke}"/>"##
     );
     let mut offset = 0.0;
     for it in items {

@@ -24,7 +24,10 @@ document.addEventListener("DOMContentLoaded", function () {
   // The big screen's clock.
   var clock = document.getElementById("clock");
   if (clock) {
-    var tick = function () { clock.textContent = new Date().toLocaleString(document.documentElement.lang); };
+    var zone = clock.getAttribute("data-tz") || undefined;
+    var tick = function () {
+      clock.textContent = new Date().toLocaleString(document.documentElement.lang, { timeZone: zone });
+    };
     tick();
     window.setInterval(tick, 1000);
   }

@@ -6,84 +6,10 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
 use http_body_util::BodyExt;
-use serde_json::json;
-use std::sync::Arc;
-use taishi_model::{Actor, AssetInput, NewUser, Org, OrgInput, Role};
-use taishi_store::Store;
 use tower::ServiceExt;
 
-struct World {
-    app: Router,
-    _dir: tempfile::TempDir,
-    a: Org,
-    b: Org,
-    evil_asset: i64,
-}
-
-const PW: &str = "correct horse battery";
-
-async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let store: Arc<dyn Store> = taishi_store::open(&url).await.unwrap();
-    let sys = Actor::system("test");
-    let org = |parent: Option<i64>, code: &str, name: &str, kind: &str| -> OrgInput {
-        serde_json::from_value(json!({"parent_id": parent, "code": code, "name": name, "kind": kind, "sector": "government"}))
-            .unwrap()
-    };
-    let d = store
-        .create_org(&sys, org(None, "D", "示范区", "district"))
-        .await
-        .unwrap();
-    let a = store
-        .create_org(&sys, org(Some(d.id.0), "A", "东城街道", "township"))
-        .await
-        .unwrap();
-    let b = store
-        .create_org(&sys, org(Some(d.id.0), "B", "西城街道", "township"))
-        .await
-        .unwrap();
-    store
-        .create_org(&sys, org(Some(a.id.0), "A1", "东城一村", "village"))
-        .await
-        .unwrap();
-    let hostile: AssetInput = serde_json::from_value(json!({
-        "org_id": a.id.0, "kind": "system", "identity": "oa-system",
-        "name": "<script>document.title='pwned'</script>",
-        "notes": "<img src=x onerror=alert(1)> javascript:alert(2)"
-    }))
-    .unwrap();
-    let evil = store.create_asset(&sys, hostile).await.unwrap();
-    let site: AssetInput = serde_json::from_value(
-        json!({"org_id": b.id.0, "kind": "website", "identity": "https://b.example.cn/"}),
-    )
-    .unwrap();
-    store.create_asset(&sys, site).await.unwrap();
-    let hash = taishi_server::auth::password::hash_password(PW).unwrap();
-    for (name, role, org) in [
-        ("analyst", Role::Analyst, d.id),
-        ("officer_a", Role::Officer, a.id),
-        ("officer_b", Role::Officer, b.id),
-    ] {
-        let u = NewUser {
-            name: name.into(),
-            display_name: name.into(),
-            role,
-            org_id: org,
-            password_hash: hash.clone(),
-        };
-        store.create_user(&sys, u).await.unwrap();
-    }
-    let state = taishi_server::AppState::new(store, Default::default());
-    let app = taishi_server::router(state.clone()).merge(taishi_web::router(state));
-    World {
-        app,
-        _dir: dir,
-        a,
-        b,
-        evil_asset: evil.id.0,
-    }
-}
+mod common;
+use common::{PW, plant_findings, world};
 
 async fn send(app: &Router, req: Request<Body>) -> (Response<Body>, String) {
     let resp = app.clone().oneshot(req).await.unwrap();
@@ -368,4 +294,89 @@ async fn static_files_are_cached_and_unknown_ones_are_not_found() {
     )
     .await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn findings_and_notices_are_scoped() {
+    let w = world().await;
+    let (fa, fb) = plant_findings(&w).await;
+    let a = sign_in(&w.app, "officer_a").await;
+    let (resp, html) = send(&w.app, get_as("/findings", &a.cookie)).await;
+    assert_eq!(resp.status(), StatusCode::OK, "{html}");
+    assert!(html.contains(&fa.to_string()) && !html.contains(&fb.to_string()));
+    let (resp, _) = send(&w.app, get_as(&format!("/findings/{fb}"), &a.cookie)).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND, "B's finding");
+    let (resp, html) = send(&w.app, get_as(&format!("/findings/{fa}"), &a.cookie)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        !html.contains("<script>document") && !html.contains("<a href=\"javascript:"),
+        "evidence escaped"
+    );
+    // An officer may not issue notices or mark false positives: the loop refuses.
+    let (resp, _) = send(
+        &w.app,
+        post_as(
+            "/findings/bulk",
+            &a,
+            &format!("csrf={}&action=false_positive&id={fa}", a.csrf),
+        ),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let an = sign_in(&w.app, "analyst").await;
+    let (resp, _) = send(
+        &w.app,
+        post_as(
+            "/findings/bulk",
+            &an,
+            &format!("csrf={}&action=notice&id={fb}", an.csrf),
+        ),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let notice = resp.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let (resp, _) = send(&w.app, get_as(&notice, &a.cookie)).await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::NOT_FOUND,
+        "B's notice is hidden from A"
+    );
+    let (resp, html) = send(&w.app, get_as("/notices", &a.cookie)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(!html.contains(notice.trim_start_matches("/notices/")));
+    let b = sign_in(&w.app, "officer_b").await;
+    let (resp, html) = send(&w.app, get_as(&notice, &b.cookie)).await;
+    assert_eq!(resp.status(), StatusCode::OK, "{html}");
+    let (resp, _) = send(
+        &w.app,
+        post_as(
+            &format!("{notice}/act"),
+            &a,
+            &format!("csrf={}&action=acknowledge", a.csrf),
+        ),
+    )
+    .await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::NOT_FOUND,
+        "A cannot act on B's notice"
+    );
+    let (resp, _) = send(
+        &w.app,
+        post_as(
+            &format!("{notice}/act"),
+            &b,
+            &format!("csrf={}&action=acknowledge", b.csrf),
+        ),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, html) = send(&w.app, get_as("/", &an.cookie)).await;
+    assert!(
+        html.contains("id=\"kpi-critical\""),
+        "dashboard shows the loop figures"
+    );
 }

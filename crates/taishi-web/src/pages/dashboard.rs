@@ -1,5 +1,6 @@
 //! `GET /`: the situation of the caller's subtree, and `GET /screen`: the same for a wall display.
 
+use super::loopfigs::LoopFigures;
 use super::situation::Situation;
 use crate::ctx::{Ctx, WebState};
 use crate::error::WebResult;
@@ -16,8 +17,13 @@ use std::sync::Arc;
 struct DashboardPage {
     s: Shell,
     sit: Situation,
+    lp: LoopFigures,
     donut: Svg,
     bars: Svg,
+    sev: Svg,
+    notices: Svg,
+    trend30: Svg,
+    trend90: Svg,
 }
 
 /// `GET /`: the dashboard.
@@ -25,12 +31,20 @@ pub async fn dashboard(State(state): State<WebState>, ctx: Ctx) -> WebResult<Res
     let sit = Situation::load(&state.app, &ctx).await?;
     let donut = sit.kind_donut(&ctx.tr);
     let bars = sit.children_bars(&ctx.tr, 560);
+    let lp = LoopFigures::load(&state, &ctx, sit.root.id).await?;
+    let (sev, notices) = (lp.severity_donut(&ctx.tr), lp.notice_bars(&ctx.tr, 560));
+    let (trend30, trend90) = (lp.trend_line(&ctx.tr, 30), lp.trend_line(&ctx.tr, 90));
     let s = Shell::new(&state, &ctx, "/", ctx.tr.t("nav.dashboard"));
     html(&DashboardPage {
         s,
         sit,
+        lp,
         donut,
         bars,
+        sev,
+        notices,
+        trend30,
+        trend90,
     })
 }
 
@@ -40,9 +54,13 @@ struct ScreenPage {
     tr: Tr,
     v: Arc<str>,
     sit: Situation,
+    lp: LoopFigures,
+    sev: Svg,
+    trend: Svg,
     donut: Svg,
     bars: Svg,
     updated: String,
+    tz: String,
 }
 
 /// Seconds between refreshes of the big screen.
@@ -54,12 +72,18 @@ pub async fn screen(State(state): State<WebState>, ctx: Ctx) -> WebResult<Respon
     let donut = sit.kind_donut(&ctx.tr);
     let bars = sit.children_bars(&ctx.tr, 640);
     let updated = ctx.tr.datetime(state.app.now());
+    let lp = LoopFigures::load(&state, &ctx, sit.root.id).await?;
+    let (sev, trend) = (lp.severity_donut(&ctx.tr), lp.trend_line(&ctx.tr, 30));
     html(&ScreenPage {
         tr: ctx.tr.clone(),
         v: state.static_version.clone(),
         sit,
+        lp,
+        sev,
+        trend,
         donut,
         bars,
         updated,
+        tz: state.tz.iana_name().unwrap_or("Asia/Shanghai").to_owned(),
     })
 }

@@ -3,5 +3,8 @@
 pub mod assets;
 pub mod auth;
 pub mod dashboard;
+pub mod findings;
+pub mod loopfigs;
+pub mod notices;
 pub mod orgs;
 pub mod situation;
