@@ -79,9 +79,10 @@ for round in $(seq 1 "$ROUNDS"); do
         "$RSIGMA" engine eval -r "$RULES" -p sysmon --event-logsource product=windows --logsource-routing -e @"$SCRATCH/jsonl.ndjson"
     # rule loading: the whole run over one small file (taishi also reports its own load time, last column)
     want taishi-load && measure taishi-load from-taishi "$TAISHI" hunt --format jsonl -r "$RULES" "$ONE_EVTX"
-    want chainsaw-load && [[ -x "$CHAINSAW" ]] && measure chainsaw-load 1 \
+    nl=$(events_of taishi-load)
+    want chainsaw-load && [[ -x "$CHAINSAW" ]] && measure chainsaw-load "${nl:-1}" \
         "$CHAINSAW" hunt "$ONE_EVTX" -s "$RULES" --mapping "$CHAINSAW_MAPPING" --jsonl --skip-errors -q
-    want hayabusa-load && [[ -x "$HAYABUSA" ]] && measure hayabusa-load 1 \
+    want hayabusa-load && [[ -x "$HAYABUSA" ]] && measure hayabusa-load "${nl:-1}" \
         bash -c 'cd "$1" && exec ./target/release/hayabusa dfir-timeline -f "$2" -w -q -K -C -t jsonl -U -o "$3"' _ \
         "$PEERS/hayabusa" "$ONE_EVTX" "$out/hayabusa-load.jsonl"
     want rsigma-load && [[ -x "$RSIGMA" ]] && measure rsigma-load 1 \
