@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use taishi_hunt::{collect_inputs, hunt, load_rules};
 use taishi_model::{Actor, AssetKind, FindingSource, OrgInput, OrgKind, Sector, Severity};
 use taishi_monitor::alerts::{AlertPolicy, alerts_from, ingest_alerts};
@@ -95,7 +94,7 @@ async fn detections_are_attributed_and_deduplicated_per_rule_host_and_window() {
     .concat();
     std::fs::write(dir.path().join("security.jsonl"), log).unwrap();
     let (plan, _) = load_rules(&[dir.path().join("rule.yml")], LoadOptions::default()).unwrap();
-    let files = collect_inputs(&[PathBuf::from(dir.path().join("security.jsonl"))]).unwrap();
+    let files = collect_inputs(&[dir.path().join("security.jsonl")]).unwrap();
     let outcome = hunt(&plan, &files, &|_| {});
     assert_eq!(outcome.detections.len(), 6);
     let alerts = alerts_from(&plan, &outcome.detections);

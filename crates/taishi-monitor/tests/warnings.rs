@@ -100,7 +100,7 @@ fn kev_cve_with_an_and_configuration_needs_its_platform() {
     );
     // Without the platform the configuration is false.
     assert!(
-        !match_inventory(&c, &[dante.clone()], now(), &p)
+        !match_inventory(&c, std::slice::from_ref(&dante), now(), &p)
             .iter()
             .any(|h| h.check == "CVE-2022-23748")
     );
