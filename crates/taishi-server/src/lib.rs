@@ -24,6 +24,7 @@ mod openapi;
 pub mod policy;
 pub mod routes;
 mod state;
+pub mod sweeper;
 
 pub use auth::caller::{Caller, Principal};
 pub use error::{AppError, AppResult, ErrorBody, ErrorObject};

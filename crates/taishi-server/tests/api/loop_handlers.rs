@@ -260,3 +260,56 @@ async fn bulletins_are_generated_listed_and_downloaded() {
     .json();
     assert_eq!(list.as_array().unwrap().len(), 6);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_background_sweeper_escalates_overdue_notices() {
+    use std::sync::Arc;
+    use taishi_loop::{Clock, ManualClock};
+    let clock = ManualClock::at(jiff::Timestamp::now());
+    let c = clock.clone();
+    let clock_fn: taishi_server::ClockFn = Arc::new(move || c.now());
+    let fx = fixture_with(
+        taishi_server::ServerOptions::default(),
+        Some(clock_fn.clone()),
+    )
+    .await;
+    let svc = taishi_loop::LoopService::new(fx.store.clone(), Arc::new(clock.clone()));
+    let mut s = crate::loop_fx::sighting(
+        &fx.a1,
+        &fx.asset_a,
+        "zza.example.cn",
+        taishi_model::Severity::Critical,
+    );
+    s.check = "exposure.admin_panel".into();
+    let f = svc.ingest(s).await.unwrap().finding;
+    let r = call(
+        &fx.app,
+        Method::POST,
+        "/api/v1/notices",
+        Auth::Bearer(&fx.bearer["analyst_a"]),
+        Some(json!({"org_id": fx.a1.id, "findings": [f.id], "title": "后台暴露"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id: uuid::Uuid = r.json()["id"].as_str().unwrap().parse().unwrap();
+    clock.advance(jiff::SignedDuration::from_hours(24 * 40));
+    let state = taishi_server::AppState::with_clock(fx.store.clone(), Default::default(), clock_fn);
+    let task = taishi_server::sweeper::spawn(state, std::time::Duration::from_millis(50));
+    let mut escalated = false;
+    for _ in 0..200 {
+        if !fx
+            .store
+            .get_notice(id)
+            .await
+            .unwrap()
+            .escalations
+            .is_empty()
+        {
+            escalated = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    task.abort();
+    assert!(escalated, "no escalation after 40 days overdue");
+}
