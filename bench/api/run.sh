@@ -6,6 +6,7 @@
 #
 #   bench/api/run.sh                      # 10,000 orgs, 100,000 assets, 500 req/s, 30 s per scenario
 #   ORGS=1000 ASSETS=10000 DURATION=10 bench/api/run.sh
+#   SKIP_BUILD=1 bench/api/run.sh         # use the release binary already built
 #   STORE=postgres://postgres@127.0.0.1:5432/bench bench/api/run.sh   # an empty PostgreSQL database
 set -euo pipefail
 
@@ -23,8 +24,10 @@ STORE=${STORE:-sqlite://$DATA/taishi.db}
 ADDR="127.0.0.1:$PORT"
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
 
-echo "== building taishi (release)"
-(cd "$ROOT" && cargo build --release -p taishi --quiet)
+if [ -z "${SKIP_BUILD:-}" ]; then
+  echo "== building taishi (release)"
+  (cd "$ROOT" && cargo build --release -p taishi --quiet)
+fi
 BIN="$ROOT/target/release/taishi"
 
 echo "== generating $ORGS orgs / $ASSETS assets"
