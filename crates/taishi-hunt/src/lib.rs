@@ -1,7 +1,7 @@
 //! Hunting: runs a compiled Sigma plan over log files in parallel and prints detections.
 //!
 //! ```text
-//! collect_inputs(paths) ──► hunt(plan, files, progress) ──► Outcome { detections, warnings, summary }
+//! collect_inputs(paths) ──► hunt / hunt_streaming(plan, files, …) ──► Outcome { detections, warnings, summary }
 //!                                                              │
 //!                                     printer(format, stdout) ◄┘  (Sink: table, JSON lines, CSV)
 //! ```
@@ -11,8 +11,10 @@
 //! Files are split into units by `taishi-events` (1 MiB of EVTX chunks, 8 MiB of lines, one zip
 //! entry) and every unit of every file is one rayon task, so one large file keeps both cores busy
 //! and many small files do not pay a thread each. Each worker owns a `Scratch` for the plan and
-//! reuses one event buffer. Detections are gathered and sorted into a timeline (time, file, offset),
-//! so output is the same on every run. Correlation rules need their events in time order: events
+//! reuses one event buffer. [`hunt_streaming`] hands detections out in input order (file, then
+//! offset) as soon as the units before them are done — a small reorder buffer keeps the output the
+//! same on every run while memory stays flat; [`hunt`] gathers them and sorts them into a timeline
+//! (time, file, offset), which costs memory in proportion to the detections. Correlation rules need their events in time order: events
 //! that matched a rule some correlation references are kept (cloned) during the parallel pass,
 //! sorted by time and fed to the correlation engine afterwards.
 //!
