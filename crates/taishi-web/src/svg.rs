@@ -207,7 +207,7 @@ pub fn line(series: &[Series], x_labels: &[String], title: &str) -> Svg {
         let y = py(v);
         let _ = write!(
             out,
-            r##"<line x1="{left}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#e5e7eb"/><text x="{}" y="{:.1}" text-anchor="end" class="axis">{}</text>"##,
+            r##"<line class="grid" x1="{left}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#e5e7eb"/><text x="{}" y="{:.1}" text-anchor="end" class="axis">{}</text>"##,
             w - right,
             left - 6.0,
             y + 4.0,

@@ -126,12 +126,14 @@ async fn sign_in(c: &Client, base: &str, name: &str) {
 }
 
 async fn sign_out(c: &Client) {
-    c.find(Locator::Id("logout"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    let Ok(button) = c.find(Locator::Id("logout")).await else {
+        panic!(
+            "no sign-out button on {}: {}",
+            c.current_url().await.unwrap(),
+            text(c).await
+        );
+    };
+    button.click().await.unwrap();
     c.wait().for_element(Locator::Id("login")).await.unwrap();
 }
 
@@ -337,14 +339,23 @@ async fn analyst_and_officer_walk_the_console() {
 
     // The analyst verifies; the notice closes, the finding is resolved and the dashboard changes.
     sign_in(&c, &base, "analyst").await;
-    let high_before = c
-        .find(Locator::Id("kpi-high"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(high_before.starts_with('1'), "{high_before}");
+    let high = |t: String| {
+        t.lines()
+            .next()
+            .unwrap_or("")
+            .replace(',', "")
+            .parse::<u64>()
+            .unwrap()
+    };
+    let high_before = high(
+        c.find(Locator::Id("kpi-high"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(high_before >= 1);
     c.goto(notice_url.as_str()).await.unwrap();
     c.find(Locator::Css("input[name=comment]"))
         .await
@@ -386,15 +397,23 @@ async fn analyst_and_officer_walk_the_console() {
     }
     shot(&c, "notice-timeline").await;
     c.goto(&format!("{base}/")).await.unwrap();
-    let high_after = c
-        .find(Locator::Id("kpi-high"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(high_after.starts_with('0'), "{high_after}");
+    let high_after = high(
+        c.find(Locator::Id("kpi-high"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        high_after,
+        high_before - 1,
+        "the verified finding left the open count"
+    );
     shot(&c, "dashboard-after").await;
+    c.goto(&format!("{base}/screen")).await.unwrap();
+    shot(&c, "screen-after").await;
+    c.goto(&format!("{base}/")).await.unwrap();
     sign_out(&c).await;
     // After signing out the dashboard asks for a login again.
     c.goto(&format!("{base}/")).await.unwrap();

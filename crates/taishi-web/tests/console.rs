@@ -9,7 +9,7 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 mod common;
-use common::{PW, plant_findings, world};
+use common::{PW, plant_findings, populate, world};
 
 async fn send(app: &Router, req: Request<Body>) -> (Response<Body>, String) {
     let resp = app.clone().oneshot(req).await.unwrap();
@@ -379,4 +379,23 @@ async fn findings_and_notices_are_scoped() {
         html.contains("id=\"kpi-critical\""),
         "dashboard shows the loop figures"
     );
+}
+
+#[tokio::test]
+async fn dashboard_and_screen_of_a_populated_district() {
+    let w = world().await;
+    populate(&w).await;
+    plant_findings(&w).await;
+    let an = sign_in(&w.app, "analyst").await;
+    for path in [
+        "/",
+        "/screen",
+        "/findings?sort=first_seen&status=all",
+        "/notices",
+        "/orgs",
+        "/assets",
+    ] {
+        let (resp, html) = send(&w.app, get_as(path, &an.cookie)).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{path}: {html}");
+    }
 }

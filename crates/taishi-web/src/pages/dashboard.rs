@@ -32,7 +32,7 @@ pub async fn dashboard(State(state): State<WebState>, ctx: Ctx) -> WebResult<Res
     let donut = sit.kind_donut(&ctx.tr);
     let bars = sit.children_bars(&ctx.tr, 560);
     let lp = LoopFigures::load(&state, &ctx, sit.root.id).await?;
-    let (sev, notices) = (lp.severity_donut(&ctx.tr), lp.notice_bars(&ctx.tr, 560));
+    let (sev, notices) = (lp.severity_donut(&ctx.tr), lp.notice_bars(&ctx.tr, 360));
     let (trend30, trend90) = (lp.trend_line(&ctx.tr, 30), lp.trend_line(&ctx.tr, 90));
     let s = Shell::new(&state, &ctx, "/", ctx.tr.t("nav.dashboard"));
     html(&DashboardPage {

@@ -120,6 +120,7 @@ pub async fn populate(w: &World) {
             .unwrap();
             w.store.create_org(&sys, input).await.unwrap();
         }
+        let mut created = Vec::new();
         for i in 0..*assets {
             let (kind, identity) = match i % 4 {
                 0 => (
@@ -140,7 +141,55 @@ pub async fn populate(w: &World) {
                 "critical_infrastructure": n == 4
             }))
             .unwrap();
-            w.store.create_asset(&sys, input).await.unwrap();
+            created.push(w.store.create_asset(&sys, input).await.unwrap());
+        }
+        // Findings spread over the past weeks, so trends and rankings have something to show.
+        let loops = taishi_loop::LoopService::new(
+            w.store.clone(),
+            std::sync::Arc::new(taishi_loop::SystemClock),
+        );
+        let checks = [
+            (
+                "headers.csp_missing",
+                "缺少内容安全策略（CSP）响应头",
+                taishi_model::Severity::Low,
+            ),
+            (
+                "tls.weak_protocol",
+                "支持已淘汰的 TLS 1.0 协议",
+                taishi_model::Severity::Medium,
+            ),
+            (
+                "exposure.git",
+                "泄露 .git 目录",
+                taishi_model::Severity::High,
+            ),
+            (
+                "ports.rdp_open",
+                "远程桌面端口（3389）对互联网开放",
+                taishi_model::Severity::Critical,
+            ),
+        ];
+        for (i, a) in created.iter().enumerate() {
+            let (check, title, severity) = checks[(i + n) % checks.len()];
+            let days = ((i * 7 + n * 11) % 80) as i64;
+            let seen_at = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * days);
+            loops
+                .ingest(taishi_model::finding::Sighting {
+                    source: taishi_model::FindingSource::Probe,
+                    check: check.into(),
+                    key: String::new(),
+                    org: t.id,
+                    asset: a.id,
+                    title: title.into(),
+                    severity,
+                    exploited: false,
+                    internet_exposed: true,
+                    evidence: json!({"url": a.identity}),
+                    seen_at,
+                })
+                .await
+                .unwrap();
         }
     }
 }
