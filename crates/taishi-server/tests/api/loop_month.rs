@@ -47,11 +47,7 @@ struct World {
     _dir: tempfile::TempDir,
 }
 
-async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store = taishi_store::open(&format!("sqlite://{}", dir.path().join("m.db").display()))
-        .await
-        .unwrap();
+async fn world(store: Arc<dyn taishi_store::Store>, dir: tempfile::TempDir) -> World {
     let s = store.as_ref();
     let sys = Actor::system("month");
     let mut orgs = HashMap::new();
@@ -304,8 +300,52 @@ fn count(sweep: &Value, kind: &str) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_month_of_the_loop_through_the_api() {
-    let w = world().await;
+async fn a_month_of_the_loop_through_the_api_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = taishi_store::open(&format!("sqlite://{}", dir.path().join("m.db").display()))
+        .await
+        .unwrap();
+    let out = month(world(store, dir).await).await;
+    if std::env::var("TAISHI_WRITE_EXAMPLES").as_deref() == Ok("1") {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
+        std::fs::write(format!("{dir}/bulletin-2026-11.html"), &out["html"]).unwrap();
+        std::fs::write(format!("{dir}/bulletin-2026-11.md"), &out["md"]).unwrap();
+    }
+}
+
+#[allow(clippy::print_stderr)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_month_of_the_loop_through_the_api_on_postgres() {
+    let url = std::env::var("TAISHI_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let schema = format!("api_month_{}", std::process::id());
+    let opts = taishi_store::OpenOptions {
+        pg_schema: Some(schema.clone()),
+        max_connections: Some(4),
+    };
+    let store = match taishi_store::open_with(&url, &opts).await {
+        Ok(s) => s,
+        Err(e) if std::env::var("CI").as_deref() != Ok("true") => {
+            eprintln!("skipping PostgreSQL API month test: {url}: {e}");
+            return;
+        }
+        Err(e) => panic!("PostgreSQL required in CI: {e}"),
+    };
+    let out = month(world(store.clone(), tempfile::tempdir().unwrap()).await).await;
+    assert!(out["md"].contains("河西中心小学"));
+    store.close().await;
+    use sqlx::Connection;
+    let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP SCHEMA \"{schema}\" CASCADE"
+    )))
+    .execute(&mut c)
+    .await
+    .unwrap();
+}
+
+/// The month itself; returns the downloaded bulletin by format (`html`, `md`, `csv`).
+async fn month(w: World) -> HashMap<String, String> {
     let (a, post, get) = ("analyst", Method::POST, Method::GET);
     // 11-02: the probes and detections report.
     let tls = w
@@ -706,9 +746,5 @@ async fn a_month_of_the_loop_through_the_api() {
         "bulletin lacks its parts"
     );
     assert!(out["md"].contains("2026-11"));
-    if std::env::var("TAISHI_WRITE_EXAMPLES").as_deref() == Ok("1") {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
-        std::fs::write(format!("{dir}/bulletin-2026-11.html"), html).unwrap();
-        std::fs::write(format!("{dir}/bulletin-2026-11.md"), &out["md"]).unwrap();
-    }
+    out
 }
