@@ -104,7 +104,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         .tls
         .clone()
         .map(|(cert, key)| launch::TlsFiles { cert, key });
-    let app = taishi_server::router(state);
+    let app = taishi_server::router(state.clone()).merge(taishi_web::router(state));
     let result = launch::serve(listener, app, tls, launch::shutdown_signal()).await;
     purger.abort();
     store.close().await;
