@@ -1,6 +1,6 @@
 //! Multi-row inserts: one statement per batch of rows, the way bulk imports stay fast on both backends.
 
-use super::db::{Arg, Tx};
+use super::db::{Arg, Backend, Tx};
 use crate::error::StoreResult;
 
 /// Rows per multi-row statement, kept under SQLite's 32,766 bound parameters.
@@ -16,6 +16,7 @@ pub(crate) async fn insert_batched(
     rows: Vec<Vec<Arg>>,
 ) -> StoreResult<()> {
     let per = batch_rows(cols);
+    let backend = tx.backend();
     let mut it = rows.into_iter().peekable();
     while it.peek().is_some() {
         let chunk: Vec<Vec<Arg>> = it.by_ref().take(per).collect();
@@ -28,7 +29,12 @@ pub(crate) async fn insert_batched(
                 if j > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&format!("${}", args.len() + j + 1));
+                // SQLite resolves each named `$n` by a linear search of the statement's parameter
+                // names, which is quadratic over a thousand-row batch; anonymous `?` is not
+                match backend {
+                    Backend::Sqlite => sql.push('?'),
+                    Backend::Postgres => sql.push_str(&format!("${}", args.len() + j + 1)),
+                }
             }
             sql.push(')');
             args.extend(row);
