@@ -17,6 +17,8 @@
 //! - [`warning`]: KEV and NVD matching (pure) and [`warning::run_warnings`].
 //! - [`alerts`]: detections as findings.
 //! - [`demo`]: the example constituency over the lab, for `taishi serve --demo`.
+//! - [`Monitor`]: all of it as `taishi serve` runs it (scheduler task, warnings task, the loop service
+//!   with the re-verifier for the server, and the lab in demo mode).
 
 pub mod alerts;
 mod config;
@@ -24,12 +26,14 @@ pub mod demo;
 pub mod intake;
 mod observe;
 pub mod plan;
+mod runtime;
 mod scheduler;
 mod verify;
 pub mod warning;
 
 pub use config::{ConfigError, MonitorConfig};
 pub use observe::{Observation, ObservationLog};
+pub use runtime::{Monitor, MonitorOptions};
 pub use scheduler::{JobKey, Scheduler, TickReport};
 pub use verify::ProbeReverifier;
 
