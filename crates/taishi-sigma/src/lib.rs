@@ -109,8 +109,8 @@
 //! # Matching semantics (Sigma specification 2.1)
 //!
 //! Maps are AND, lists OR; strings match whole values, case-insensitively, with `*`/`?`
-//! wildcards and `\` escapes; `null` matches a missing, null or empty field; `''` an empty or
-//! null one. Unfielded keywords are substring searches over every value of the event. All the
+//! wildcards and `\` escapes; `null` matches a missing or null field (not an empty string); `''` an empty
+//! or null one. Unfielded keywords are substring searches over every value of the event. All the
 //! modifiers of the appendix are implemented: `contains startswith endswith all exists cased
 //! neq windash re (i m s) base64 base64offset utf16le utf16be utf16 wide lt lte gt gte minute hour
 //! day week month year cidr expand fieldref`. `re` is case-sensitive; patterns the `regex` crate

@@ -159,7 +159,10 @@ pub enum Matcher {
     },
     /// `cidr`.
     Cidr(IpNet),
-    /// `null`: the field is absent, null or empty.
+    /// `null`: the field is absent or explicitly null, never an empty string. The Sigma spec
+    /// (rules specification, "Special Field Values") defines `''` as the empty value and `null`
+    /// as the null value, and its valid example needs `1 of selection_empty*` over both to
+    /// accept either, so the two are distinct.
     Null,
     /// `''`: the field is empty or null.
     Empty,
@@ -297,7 +300,9 @@ impl Matcher {
             Matcher::Cidr(net) => orig
                 .and_then(parse_ip)
                 .is_some_and(|ip| cidr_contains(net, ip)),
-            Matcher::Null | Matcher::Empty => orig.is_none_or(str::is_empty),
+            // Absence is handled by the caller; here a present value is null or not.
+            Matcher::Null => orig.is_none(),
+            Matcher::Empty => orig.is_none_or(str::is_empty),
             Matcher::FieldRef { field, op, cased } => {
                 let Some(o) = orig else { return false };
                 let mut found = false;

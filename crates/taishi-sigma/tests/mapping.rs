@@ -53,6 +53,32 @@ fn process_creation_from_sysmon_and_security_4688() {
     );
 }
 
+/// SigmaHQ rules name the creator's integrity level, logon id and user as Sysmon does; 4688 calls
+/// them MandatoryLabel (rules list the SIDs next to the level names), SubjectLogonId and
+/// SubjectUserName.
+#[test]
+fn security_4688_renames_integrity_level_logon_id_and_user() {
+    let rule = "title: Elevated\nid: p-2\nlogsource:\n    category: process_creation\n    product: windows\ndetection:\n    selection:\n        IntegrityLevel:\n            - 'System'\n            - 'S-1-16-16384'\n        LogonId: '0x3e7'\n        User|contains: 'WKS01$'\n    condition: selection\n";
+    let (plan, _) = load_with(LoadOptions::default(), &[rule]);
+    let security = || {
+        Ev::new()
+            .s("Channel", "Security")
+            .i("EventID", 4688)
+            .s("NewProcessName", "C:\\w\\whoami.exe")
+            .s("SubjectLogonId", "0x3e7")
+            .s("SubjectUserName", "WKS01$")
+    };
+    assert!(hit(&plan, &security().s("MandatoryLabel", "S-1-16-16384")));
+    assert!(!hit(&plan, &security().s("MandatoryLabel", "S-1-16-8192")));
+    let sysmon = Ev::new()
+        .s("Channel", SYSMON)
+        .i("EventID", 1)
+        .s("IntegrityLevel", "System")
+        .s("LogonId", "0x3e7")
+        .s("User", "CORP\\WKS01$");
+    assert!(hit(&plan, &sysmon));
+}
+
 #[test]
 fn services_map_to_channels_and_event_ids_come_from_the_detection() {
     let rule = "title: Logon\nlogsource:\n    product: windows\n    service: security\ndetection:\n    selection:\n        EventID: 4624\n        LogonType: 10\n    condition: selection\n";

@@ -389,10 +389,29 @@ fn null_and_empty_values() {
     );
     assert!(hit(&p, &Ev::new().s("FieldA", "something").s("FieldB", "")));
     assert!(hit(&p, &Ev::new().s("FieldA", "something")));
+    assert!(hit(
+        &p,
+        &Ev::new().s("FieldA", "something").v("FieldB", Value::Null)
+    ));
     assert!(!hit(
         &p,
         &Ev::new().s("FieldA", "something").s("FieldB", "x")
     ));
+}
+
+/// The spec keeps `null` (absent or null) apart from `''` (the empty value): an empty string is
+/// not null, so `PasswordLastSet: null` as a filter does not drop an event whose field is empty.
+#[test]
+fn null_does_not_match_an_empty_string() {
+    let p = rule("    sel:\n        FieldB: null\n    condition: sel");
+    assert!(hit(&p, &Ev::new().s("FieldA", "x")));
+    assert!(hit(&p, &Ev::new().v("FieldB", Value::Null)));
+    assert!(!hit(&p, &Ev::new().s("FieldB", "")));
+    assert!(!hit(&p, &Ev::new().s("FieldB", "x")));
+    let p = rule("    sel:\n        FieldB: ''\n    condition: sel");
+    assert!(hit(&p, &Ev::new().s("FieldB", "")));
+    assert!(!hit(&p, &Ev::new().s("FieldB", "x")));
+    assert!(!hit(&p, &Ev::new().s("FieldA", "x")));
 }
 
 #[test]
