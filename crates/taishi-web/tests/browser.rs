@@ -427,6 +427,7 @@ async fn hostile_text_never_executes() {
         return;
     }
     let w = world().await;
+    let (fa, _) = plant_findings(&w).await;
     let base = serve(&w).await;
     let profile = tempfile::tempdir().unwrap();
     let (_driver, c) = open_browser(profile.path()).await;
@@ -473,5 +474,18 @@ async fn hostile_text_never_executes() {
         "inline script ran despite the policy"
     );
     shot(&c, "hostile-asset").await;
+    // The finding's evidence (from a defaced page) is shown as text in <pre>, links and all.
+    c.goto(&format!("{base}/findings/{fa}")).await.unwrap();
+    assert!(!c.title().await.unwrap().contains("pwned"));
+    assert!(c.get_alert_text().await.is_err(), "no dialog is open");
+    let evidence = c.find(Locator::Id("evidence")).await.unwrap();
+    let shown = evidence.text().await.unwrap();
+    assert!(shown.contains("javascript:alert(document.cookie)") && shown.contains("<script>"), "{shown}");
+    assert!(evidence.find_all(Locator::Css("*")).await.unwrap().is_empty(), "evidence created elements");
+    for a in c.find_all(Locator::Css("a")).await.unwrap() {
+        let href = a.attr("href").await.unwrap().unwrap_or_default();
+        assert!(!href.trim().to_ascii_lowercase().starts_with("javascript:"), "{href}");
+    }
+    shot(&c, "hostile-finding").await;
     c.close().await.unwrap();
 }
