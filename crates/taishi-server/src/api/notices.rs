@@ -113,7 +113,10 @@ pub struct NoticeDetail {
 
 async fn detail(state: &AppState, n: Notice) -> AppResult<NoticeDetail> {
     let rectifications = state.store().rectifications(n.id).await?;
-    let deliveries = state.store().deliveries(n.id).await?;
+    let mut deliveries = state.store().deliveries(n.id).await?;
+    for d in &mut deliveries {
+        d.target = redact_target(&d.target);
+    }
     Ok(NoticeDetail {
         overdue: n.is_overdue(state.now()),
         timeline: n.history.clone(),
@@ -121,6 +124,20 @@ async fn detail(state: &AppState, n: Notice) -> AppResult<NoticeDetail> {
         rectifications,
         deliveries,
     })
+}
+
+/// A delivery target as shown to readers: robot webhooks carry their secret in the query string
+/// (`access_token=…`, `key=…`), so everything after `?` is cut, and so is any `user:password@`.
+fn redact_target(t: &str) -> String {
+    let base = t.split(['?', '#']).next().unwrap_or("");
+    match base.split_once("://") {
+        Some((scheme, rest)) => {
+            let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+            let cut = if base.len() < t.len() { "?…" } else { "" };
+            format!("{scheme}://{rest}{cut}")
+        }
+        None => base.to_owned(),
+    }
 }
 
 /// One notice with its timeline, rectifications and deliveries.
@@ -546,6 +563,19 @@ mod tests {
         assert!(HeaderValue::from_str(&d).is_ok());
         assert!(!d[..d.find("filename*").unwrap()].contains("\"; x"));
         assert!(d.contains("%E6%95%B4"));
+    }
+
+    #[test]
+    fn webhook_secrets_are_not_shown() {
+        assert_eq!(
+            redact_target("https://oapi.dingtalk.com/robot/send?access_token=SECRET"),
+            "https://oapi.dingtalk.com/robot/send?…"
+        );
+        assert_eq!(
+            redact_target("https://u:pw@hook.example/x"),
+            "https://hook.example/x"
+        );
+        assert_eq!(redact_target("officer@example.cn"), "officer@example.cn");
     }
 
     #[test]
