@@ -206,6 +206,9 @@ pub struct FindingFact {
     pub severity: Severity,
     /// `[opened, closed)` spans, oldest first; the last may be open-ended.
     pub spans: Vec<(Timestamp, Option<Timestamp>)>,
+    /// The span ends that were resolutions (fixed or disappeared), as opposed to a false-positive
+    /// decision or a risk acceptance: only these count as "rectified" (已整改) in bulletins.
+    pub resolved_ends: Vec<Timestamp>,
 }
 
 impl FindingFact {
@@ -213,6 +216,7 @@ impl FindingFact {
     pub fn from_finding(f: &Finding) -> FindingFact {
         use crate::finding::FindingEventKind as K;
         let mut spans: Vec<(Timestamp, Option<Timestamp>)> = Vec::new();
+        let mut resolved_ends = Vec::new();
         for e in &f.history {
             match e.kind {
                 K::Opened | K::Reopened { .. } => {
@@ -225,6 +229,9 @@ impl FindingFact {
                         && last.1.is_none()
                     {
                         last.1 = Some(e.at);
+                        if matches!(e.kind, K::Resolved { .. }) {
+                            resolved_ends.push(e.at);
+                        }
                     }
                 }
                 K::SeverityChanged { .. } => {}
@@ -234,6 +241,7 @@ impl FindingFact {
             org: f.org,
             severity: f.severity,
             spans,
+            resolved_ends,
         }
     }
 
@@ -249,11 +257,9 @@ impl FindingFact {
         self.spans.iter().any(|(a, _)| start <= *a && *a < end)
     }
 
-    /// Closed within `[start, end)`.
+    /// Resolved (fixed or disappeared; not accepted or dismissed) within `[start, end)`.
     pub fn closed_within(&self, start: Timestamp, end: Timestamp) -> bool {
-        self.spans
-            .iter()
-            .any(|(_, b)| b.is_some_and(|b| start <= b && b < end))
+        self.resolved_ends.iter().any(|b| start <= *b && *b < end)
     }
 }
 

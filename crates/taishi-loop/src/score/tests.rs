@@ -25,6 +25,7 @@ fn finding(org: i64, sev: Severity, open: &str, close: Option<&str>) -> FindingF
         org: OrgId(org),
         severity: sev,
         spans: vec![(ts(open), close.map(ts))],
+        resolved_ends: close.map(ts).into_iter().collect(),
     }
 }
 

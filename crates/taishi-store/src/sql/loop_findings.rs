@@ -24,6 +24,7 @@ pub(crate) fn ms(t: Timestamp) -> i64 {
     t.as_millisecond()
 }
 
+/// `start-end,start-end!,start-`: a `!` marks an end that was not a resolution (accepted, dismissed).
 fn spans_text(f: &FindingFact) -> String {
     let mut s = String::new();
     for (a, b) in &f.spans {
@@ -34,25 +35,41 @@ fn spans_text(f: &FindingFact) -> String {
         s.push('-');
         if let Some(b) = b {
             s.push_str(&ms(*b).to_string());
+            if !f.resolved_ends.contains(b) {
+                s.push('!');
+            }
         }
     }
     s
 }
 
-fn parse_spans(s: &str) -> StoreResult<Vec<(Timestamp, Option<Timestamp>)>> {
+type Spans = (Vec<(Timestamp, Option<Timestamp>)>, Vec<Timestamp>);
+
+fn parse_spans(s: &str) -> StoreResult<Spans> {
     let t = |v: &str| -> StoreResult<Timestamp> {
         let n: i64 = v.parse().map_err(|e| bad_doc("finding spans", e))?;
         Timestamp::from_millisecond(n).map_err(|e| bad_doc("finding spans", e))
     };
-    s.split(',')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (a, b) = p
-                .split_once('-')
-                .ok_or_else(|| bad_doc("finding spans", p))?;
-            Ok((t(a)?, if b.is_empty() { None } else { Some(t(b)?) }))
-        })
-        .collect()
+    let mut spans = Vec::new();
+    let mut resolved = Vec::new();
+    for p in s.split(',').filter(|p| !p.is_empty()) {
+        let (a, b) = p
+            .split_once('-')
+            .ok_or_else(|| bad_doc("finding spans", p))?;
+        let end = match b {
+            "" => None,
+            b => match b.strip_suffix('!') {
+                Some(b) => Some(t(b)?),
+                None => {
+                    let e = t(b)?;
+                    resolved.push(e);
+                    Some(e)
+                }
+            },
+        };
+        spans.push((t(a)?, end));
+    }
+    Ok((spans, resolved))
 }
 
 /// `org_id IN (subtree)` clause and its two arguments, numbered from `n`.
@@ -225,13 +242,15 @@ impl SqlStore {
             .await?;
         rows.iter()
             .map(|r| {
+                let (spans, resolved_ends) = parse_spans(&r.text(2)?)?;
                 Ok(FindingFact {
                     org: OrgId(r.i64(0)?),
                     severity: r
                         .text(1)?
                         .parse::<Severity>()
                         .map_err(|e| bad_doc("severity", e))?,
-                    spans: parse_spans(&r.text(2)?)?,
+                    spans,
+                    resolved_ends,
                 })
             })
             .collect()

@@ -152,6 +152,20 @@ pub async fn findings_round_trip_and_dedup_lookup(s: &dyn Store) {
         taishi_model::indicator::FindingFact::from_finding(&f).spans
     );
     assert_eq!(facts[0].spans.len(), 2);
+    assert_eq!(
+        facts[0],
+        taishi_model::indicator::FindingFact::from_finding(&f)
+    );
+    let mut h = Finding::open(
+        Uuid::new_v4(),
+        sighting(other, "accepted", "2026-11-01T00:00:00Z"),
+    );
+    h.accept_risk(ts("2026-11-02T00:00:00Z"), "ana".into(), 30, "CIO".into())
+        .unwrap();
+    s.put_finding(&h, None).await.unwrap();
+    let hf = taishi_model::indicator::FindingFact::from_finding(&h);
+    assert!(hf.resolved_ends.is_empty() && hf.spans[0].1.is_some());
+    assert!(s.finding_facts(Some(other)).await.unwrap().contains(&hf));
     assert!(matches!(
         s.get_finding(Uuid::new_v4()).await,
         Err(taishi_store::StoreError::NotFound { .. })
