@@ -116,7 +116,7 @@ mod tests {
             if name != self.0 {
                 return false;
             }
-            self.1.iter().for_each(|v| visit(v));
+            self.1.iter().for_each(&mut *visit);
             true
         }
         fn visit_all(&self, visit: &mut dyn FnMut(&str, &Value<'_>)) {
