@@ -15,13 +15,29 @@ pub struct ServeArgs {
     config: ConfigArgs,
     #[command(flatten)]
     flags: ServeFlags,
+    /// Start the lab of flawed sites and seed a demo constituency whose assets are the lab's sites
+    /// (demo users share one printed password): real findings within a minute.
+    #[arg(long)]
+    demo: bool,
+    /// The CISA KEV catalogue (JSON) for vulnerability warnings, read at start-up.
+    #[arg(long, env = "TAISHI_KEV")]
+    kev: Option<std::path::PathBuf>,
+    /// NVD CVE API 2.0 response pages confirming affected versions (comma-separated).
+    #[arg(long, env = "TAISHI_NVD", value_delimiter = ',')]
+    nvd: Vec<std::path::PathBuf>,
 }
 
 /// Runs the server.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let settings = Settings::resolve(&args.config, &args.flags)?;
     init_logging(settings.log_format);
-    tokio::runtime::Runtime::new()?.block_on(serve(settings))
+    let monitor = taishi_monitor::MonitorOptions {
+        demo: args.demo,
+        kev: args.kev,
+        nvd: args.nvd,
+        ..Default::default()
+    };
+    tokio::runtime::Runtime::new()?.block_on(serve(settings, monitor))
 }
 
 fn init_logging(format: LogFormat) {
@@ -36,7 +52,10 @@ fn init_logging(format: LogFormat) {
     };
 }
 
-async fn serve(settings: Settings) -> anyhow::Result<()> {
+async fn serve(
+    settings: Settings,
+    monitor: taishi_monitor::MonitorOptions,
+) -> anyhow::Result<()> {
     settings.prepare_data_dir()?;
     let store = taishi_store::open(&settings.store)
         .await
@@ -76,6 +95,18 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             "Change it after logging in: POST /api/v1/auth/password."
         )?;
     }
+    // Probe scheduler, warnings and re-verification (and the lab and demo constituency with --demo).
+    let clock: taishi_server::ClockFn = Arc::new(jiff::Timestamp::now);
+    let monitor = taishi_monitor::Monitor::start(
+        Arc::clone(&store),
+        AppState::loop_clock(clock.clone()),
+        monitor,
+    )
+    .await
+    .context("starting the monitor")?;
+    for line in &monitor.lines {
+        writeln!(out, "{line}")?;
+    }
     writeln!(
         out,
         "taishi serving at {url}/ (store: {})",
@@ -98,7 +129,12 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         body_limit: settings.body_limit_kib * 1024,
         ..ServerOptions::default()
     };
-    let state = AppState::new(Arc::clone(&store), options);
+    let state = AppState::with_loop(
+        Arc::clone(&store),
+        options,
+        clock,
+        Arc::clone(&monitor.service),
+    );
     let purger = tokio::spawn(purge_sessions(Arc::clone(&store)));
     let tls = settings
         .tls
@@ -107,6 +143,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = taishi_server::router(state.clone()).merge(taishi_web::router(state));
     let result = launch::serve(listener, app, tls, launch::shutdown_signal()).await;
     purger.abort();
+    drop(monitor);
     store.close().await;
     tracing::info!("Stopped.");
     Ok(result?)
