@@ -52,10 +52,7 @@ fn init_logging(format: LogFormat) {
     };
 }
 
-async fn serve(
-    settings: Settings,
-    monitor: taishi_monitor::MonitorOptions,
-) -> anyhow::Result<()> {
+async fn serve(settings: Settings, monitor: taishi_monitor::MonitorOptions) -> anyhow::Result<()> {
     settings.prepare_data_dir()?;
     let store = taishi_store::open(&settings.store)
         .await
