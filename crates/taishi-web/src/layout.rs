@@ -63,7 +63,8 @@ impl Shell {
             item("/findings", "nav.findings", false),
             item("/notices", "nav.notices", false),
         ];
-        nav.push(item("/screen", "nav.screen", true));
+        nav.push(item("/bulletins", "nav.bulletins", true));
+        nav.push(item("/screen", "nav.screen", false));
         for n in &mut nav {
             n.on = n.href == section;
         }

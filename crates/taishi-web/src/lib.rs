@@ -66,6 +66,8 @@ fn routes() -> Router<WebState> {
         .route("/findings", get(findings::list))
         .route("/findings/bulk", post(findings::bulk))
         .route("/findings/{id}", get(findings::finding))
+        .route("/bulletins", get(bulletins::list))
+        .route("/bulletins/{id}", get(bulletins::download))
         .route("/notices", get(notices::list))
         .route("/notices/{id}", get(notices::notice))
         .route("/notices/{id}/act", post(notices::act))

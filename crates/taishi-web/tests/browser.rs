@@ -137,18 +137,37 @@ async fn sign_out(c: &Client) {
     c.wait().for_element(Locator::Id("login")).await.unwrap();
 }
 
+/// The notice's state once the page shows one other than `before` (a click's navigation may still be
+/// under way when the old page answers).
+async fn state_after(c: &Client, before: &str) -> String {
+    for _ in 0..100 {
+        if let Ok(e) = c.find(Locator::Id("notice-state")).await
+            && let Ok(t) = e.text().await
+            && t != before
+        {
+            return t;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the notice stayed {before}");
+}
+
 async fn shot(c: &Client, name: &str) {
     let png = c.screenshot().await.unwrap();
     std::fs::write(shots().join(format!("{name}.png")), png).unwrap();
 }
 
+/// The page's text, retried while a navigation replaces the document under us.
 async fn text(c: &Client) -> String {
-    c.find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    for _ in 0..100 {
+        if let Ok(body) = c.find(Locator::Css("body")).await
+            && let Ok(t) = body.text().await
+        {
+            return t;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the page never settled");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,7 +227,10 @@ async fn analyst_and_officer_walk_the_console() {
         .click()
         .await
         .unwrap();
-    c.wait().for_element(Locator::Id("logout")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("html[lang=en] #logout"))
+        .await
+        .unwrap();
     assert!(text(&c).await.contains("Situation"));
     shot(&c, "dashboard-en").await;
     c.find(Locator::Css("button[lang=zh-CN]"))
@@ -217,7 +239,10 @@ async fn analyst_and_officer_walk_the_console() {
         .click()
         .await
         .unwrap();
-    c.wait().for_element(Locator::Id("logout")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("html[lang=zh-CN] #logout"))
+        .await
+        .unwrap();
 
     // The analyst sees both findings and issues a notice for A's with the bulk form.
     c.goto(&format!("{base}/findings")).await.unwrap();
@@ -251,14 +276,7 @@ async fn analyst_and_officer_walk_the_console() {
         .click()
         .await
         .unwrap();
-    let state = c
-        .wait()
-        .for_element(Locator::Id("notice-state"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let state = state_after(&c, "").await;
     assert_eq!(state, "已下发");
     let notice_url = c.current_url().await.unwrap();
     sign_out(&c).await;
@@ -288,14 +306,7 @@ async fn analyst_and_officer_walk_the_console() {
         .click()
         .await
         .unwrap();
-    let state = c
-        .wait()
-        .for_element(Locator::Id("notice-state"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let state = state_after(&c, "已下发").await;
     assert_eq!(state, "已签收");
     c.find(Locator::Id("rect"))
         .await
@@ -309,14 +320,8 @@ async fn analyst_and_officer_walk_the_console() {
         .click()
         .await
         .unwrap();
-    let state = c
-        .wait()
-        .for_element(Locator::Id("notice-state"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let state = state_after(&c, "已签收").await;
+    let submitted = state.clone();
     assert!(state == "复核中" || state == "已提交整改", "{state}");
     c.goto(&format!("{base}/orgs")).await.unwrap();
     let tree = c
@@ -369,14 +374,7 @@ async fn analyst_and_officer_walk_the_console() {
         .click()
         .await
         .unwrap();
-    let state = c
-        .wait()
-        .for_element(Locator::Id("notice-state"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let state = state_after(&c, &submitted).await;
     assert_eq!(state, "已办结");
     let timeline = c
         .find(Locator::Id("timeline"))
@@ -480,11 +478,24 @@ async fn hostile_text_never_executes() {
     assert!(c.get_alert_text().await.is_err(), "no dialog is open");
     let evidence = c.find(Locator::Id("evidence")).await.unwrap();
     let shown = evidence.text().await.unwrap();
-    assert!(shown.contains("javascript:alert(document.cookie)") && shown.contains("<script>"), "{shown}");
-    assert!(evidence.find_all(Locator::Css("*")).await.unwrap().is_empty(), "evidence created elements");
+    assert!(
+        shown.contains("javascript:alert(document.cookie)") && shown.contains("<script>"),
+        "{shown}"
+    );
+    assert!(
+        evidence
+            .find_all(Locator::Css("*"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "evidence created elements"
+    );
     for a in c.find_all(Locator::Css("a")).await.unwrap() {
         let href = a.attr("href").await.unwrap().unwrap_or_default();
-        assert!(!href.trim().to_ascii_lowercase().starts_with("javascript:"), "{href}");
+        assert!(
+            !href.trim().to_ascii_lowercase().starts_with("javascript:"),
+            "{href}"
+        );
     }
     shot(&c, "hostile-finding").await;
     c.close().await.unwrap();

@@ -399,3 +399,39 @@ async fn dashboard_and_screen_of_a_populated_district() {
         assert_eq!(resp.status(), StatusCode::OK, "{path}: {html}");
     }
 }
+
+#[tokio::test]
+async fn bulletins_download_as_files_and_stay_in_scope() {
+    let w = world().await;
+    let d = w.a.parent_id.unwrap();
+    let id = uuid::Uuid::new_v4();
+    let b = taishi_store::ArchivedBulletin {
+        id,
+        org: d,
+        period: taishi_model::indicator::Period::Month(2026, 11),
+        format: "html".into(),
+        created_at: jiff::Timestamp::now(),
+        content: "<html><script>alert(1)</script></html>".into(),
+    };
+    w.store.archive_bulletin(&b).await.unwrap();
+    let an = sign_in(&w.app, "analyst").await;
+    let (resp, html) = send(&w.app, get_as("/bulletins", &an.cookie)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(html.contains(&format!("/bulletins/{id}")) && html.contains("2026-11"));
+    let (resp, body) = send(&w.app, get_as(&format!("/bulletins/{id}"), &an.cookie)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment;")
+    );
+    assert!(body.contains("<script>"), "the file itself is unchanged");
+    let a = sign_in(&w.app, "officer_a").await;
+    let (resp, _) = send(&w.app, get_as(&format!("/bulletins/{id}"), &a.cookie)).await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::NOT_FOUND,
+        "the district's bulletin is not A's"
+    );
+}

@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod bulletins;
 pub mod dashboard;
 pub mod findings;
 pub mod loopfigs;
