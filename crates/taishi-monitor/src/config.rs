@@ -35,6 +35,8 @@ pub struct MonitorConfig {
     pub poll_ms: u64,
     /// Observations kept per (asset, check) in memory.
     pub keep_observations: usize,
+    /// How often the run loop reloads the registry when nothing is due, in seconds.
+    pub refresh_secs: u64,
 }
 
 impl Default for MonitorConfig {
@@ -74,6 +76,7 @@ impl Default for MonitorConfig {
             max_cidr_hosts: 256,
             poll_ms: 1_000,
             keep_observations: 50,
+            refresh_secs: 30,
         }
     }
 }
@@ -89,9 +92,17 @@ pub struct ConfigError {
 }
 
 impl MonitorConfig {
-    /// Parses TOML text; unknown fields and bad values are errors naming the field.
+    /// Parses TOML text over the defaults; unknown fields and bad values are errors naming the field.
     pub fn from_toml(text: &str) -> Result<MonitorConfig, ConfigError> {
-        let c: MonitorConfig = toml_from_str(text)?;
+        let mut c: MonitorConfig = toml_from_str(text)?;
+        // The tables override the defaults key by key (a check not named keeps its default).
+        let d = MonitorConfig::default();
+        for (k, v) in d.intervals {
+            c.intervals.entry(k).or_insert(v);
+        }
+        for (k, v) in d.urgent_caps {
+            c.urgent_caps.entry(k).or_insert(v);
+        }
         c.validate()?;
         Ok(c)
     }

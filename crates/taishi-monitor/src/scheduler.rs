@@ -358,11 +358,19 @@ impl Scheduler {
     pub async fn run(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         let mut passes = tokio::task::JoinSet::new();
+        let mut last_pass = None;
         loop {
             while let Some(r) = passes.try_join_next() {
                 log_pass(r);
             }
-            if passes.len() < 4 {
+            // Load the registry again only when something is due or every `refresh_secs` (to see
+            // new assets), not on every poll.
+            let now = self.clock.now();
+            let stale = last_pass.is_none_or(|t: jiff::Timestamp| {
+                now.duration_since(t) >= SignedDuration::from_secs(self.cfg.refresh_secs as i64)
+            });
+            if passes.len() < 4 && (stale || self.next_due().is_some_and(|d| d <= now)) {
+                last_pass = Some(now);
                 let me = Arc::clone(&self);
                 passes.spawn(async move { me.tick().await });
             }
