@@ -73,6 +73,7 @@ pub struct Scheduler {
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
     global: Arc<Semaphore>,
     observations: ObservationLog,
+    metrics_lock: tokio::sync::Mutex<()>,
 }
 
 impl Scheduler {
@@ -95,6 +96,7 @@ impl Scheduler {
             suite,
             jobs: Mutex::new(HashMap::new()),
             hosts: Mutex::new(HashMap::new()),
+            metrics_lock: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -236,7 +238,19 @@ impl Scheduler {
             .collect()
             .await;
         let empty = Vec::new();
+        let mut avail: HashMap<taishi_model::OrgId, (f64, f64)> = HashMap::new();
         for (d, rep, at) in results {
+            if d.key.check == "availability" && rep.run.outcome != Outcome::Error {
+                let up = rep
+                    .run
+                    .observation
+                    .get("up")
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(true);
+                let e = avail.entry(d.asset.org_id).or_default();
+                e.0 += f64::from(u8::from(up));
+                e.1 += 1.0;
+            }
             let asset_open = open.get(&d.asset.id).unwrap_or(&empty);
             if rep.run.outcome == Outcome::Error {
                 report.errors += 1;
@@ -269,7 +283,44 @@ impl Scheduler {
             let worst = Self::worst(asset_open).max(rep.findings.iter().map(|f| f.severity).max());
             self.finish(&d, at, worst);
         }
+        if !avail.is_empty()
+            && let Err(e) = self.record_availability(now, avail).await
+        {
+            report.failures.push(format!("availability metrics: {e}"));
+        }
         Ok(report)
+    }
+
+    /// Adds this pass's availability runs to each org's monthly counts and sets the `availability`
+    /// metric (share of runs that found the site up) the loop's indicator system scores.
+    async fn record_availability(
+        &self,
+        now: Timestamp,
+        add: HashMap<taishi_model::OrgId, (f64, f64)>,
+    ) -> Result<(), MonitorError> {
+        let _one_writer = self.metrics_lock.lock().await;
+        let date = jiff::tz::TimeZone::UTC.to_datetime(now).date();
+        let period = taishi_model::indicator::Period::Month(date.year(), date.month());
+        let have = self.store.metrics(period).await?;
+        let get = |org, key: &str| {
+            have.iter()
+                .find(|(o, k, _)| *o == org && k == key)
+                .map_or(0.0, |(_, _, v)| *v)
+        };
+        for (org, (up, runs)) in add {
+            let up = get(org, "availability_up_runs") + up;
+            let runs = get(org, "availability_runs") + runs;
+            self.store
+                .set_metric(org, period, "availability_up_runs", up)
+                .await?;
+            self.store
+                .set_metric(org, period, "availability_runs", runs)
+                .await?;
+            self.store
+                .set_metric(org, period, "availability", up / runs.max(1.0))
+                .await?;
+        }
+        Ok(())
     }
 
     async fn execute(&self, d: &Due) -> (CheckReport, Timestamp) {

@@ -162,6 +162,19 @@ async fn one_tick_finds_the_lab_flaws_and_nothing_on_the_good_site() {
     w.clock.advance(SignedDuration::from_mins(6));
     let again = sched.tick().await.unwrap();
     assert_eq!(again.runs, 6, "{:?}", sched.schedule());
+    // Availability feeds the loop's indicator: all six websites were up in both passes.
+    let m = w
+        .store
+        .metrics(taishi_model::indicator::Period::Month(2026, 11))
+        .await
+        .unwrap();
+    let metric = |k: &str| {
+        m.iter()
+            .find(|(o, key, _)| *o == w.org.id && key == k)
+            .map(|(_, _, v)| *v)
+    };
+    assert_eq!(metric("availability_runs"), Some(12.0));
+    assert_eq!(metric("availability"), Some(1.0));
     // The expired-certificate site has an open critical/high finding: its TLS re-check comes at the
     // urgency cap (≤ 24 h), not after the default day plus jitter.
     let (_, expired) = assets
