@@ -24,8 +24,13 @@ pub enum Severity {
 
 impl Severity {
     /// All severities from most to least severe, for tables and reports.
-    pub const ALL_DESC: [Severity; 5] =
-        [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info];
+    pub const ALL_DESC: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
 
     /// The stable lower-case name used in storage and APIs.
     pub fn as_str(self) -> &'static str {
