@@ -57,6 +57,11 @@ pub struct HuntArgs {
     /// List every rule that could not be loaded and every skipped record.
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// Also load the detections into the platform at this store (`sqlite://…` or `postgres://…`) as
+    /// alerts: findings with source `detection`, attributed to orgs through the registered IPs, CIDRs and
+    /// host names, deduplicated by rule, host and hour.
+    #[arg(long, value_name = "STORE", env = "TAISHI_HUNT_LOAD_INTO")]
+    pub load_into: Option<String>,
 }
 
 fn load_options(args: &HuntArgs) -> anyhow::Result<LoadOptions> {
@@ -155,7 +160,8 @@ pub fn run(args: HuntArgs) -> anyhow::Result<()> {
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     let mut sink = taishi_hunt::printer(args.format, out);
-    let (outcome, written) = if args.sort || args.format == OutputFormat::Table {
+    let keep = args.sort || args.format == OutputFormat::Table || args.load_into.is_some();
+    let (outcome, written) = if keep {
         let outcome = taishi_hunt::hunt(&plan, &files, &progress);
         let written = outcome
             .detections
@@ -198,5 +204,46 @@ pub fn run(args: HuntArgs) -> anyhow::Result<()> {
     if !args.quiet && (args.format != OutputFormat::Table || args.output.is_some()) {
         taishi_hunt::write_summary(&mut err, &outcome.summary)?;
     }
+    if let Some(url) = &args.load_into {
+        let rep = load_alerts(url, &plan, &outcome.detections)?;
+        writeln!(
+            err,
+            "alerts: {} new findings, {} folded into existing ones, {} unattributed hosts{}{}",
+            rep.opened,
+            rep.merged,
+            rep.unattributed.len(),
+            if rep.unattributed.is_empty() {
+                ""
+            } else {
+                ": "
+            },
+            rep.unattributed.join(", ")
+        )?;
+    }
     Ok(())
+}
+
+/// Loads detections into the platform's store through the loop's one findings path.
+fn load_alerts(
+    url: &str,
+    plan: &taishi_sigma::Plan,
+    detections: &[taishi_hunt::Detection],
+) -> anyhow::Result<taishi_monitor::alerts::AlertReport> {
+    use taishi_monitor::alerts::{AlertPolicy, alerts_from, ingest_alerts};
+    let alerts = alerts_from(plan, detections);
+    tokio::runtime::Runtime::new()?.block_on(async {
+        let store = taishi_store::open(url)
+            .await
+            .context("--load-into: opening the store")?;
+        let index = taishi_store::load_attribution(store.as_ref())
+            .await
+            .context("--load-into: reading the registry for attribution")?;
+        let svc = taishi_loop::LoopService::new(
+            store.clone(),
+            std::sync::Arc::new(taishi_loop::SystemClock),
+        );
+        let rep = ingest_alerts(&svc, &index, &alerts, &AlertPolicy::default()).await;
+        store.close().await;
+        rep.context("--load-into: loading alerts")
+    })
 }

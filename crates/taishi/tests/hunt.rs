@@ -249,3 +249,65 @@ fn streamed_and_sorted_output_hold_the_same_detections() {
     assert!(!streamed.is_empty());
     assert_eq!(streamed, run(true));
 }
+
+#[test]
+fn detections_load_into_the_platform_as_attributed_alerts() {
+    // A registry with the example district (its egress range is 203.0.113.0/24, its domain qh.gov.cn).
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = format!("sqlite://{}", tmp.path().join("taishi.db").display());
+    let reg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/registry");
+    let out = taishi(&[
+        "import",
+        "--store",
+        &store,
+        "--orgs",
+        reg.join("orgs.csv").to_str().expect("utf-8"),
+        "--assets",
+        reg.join("assets.csv").to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "import: {}", text(&out.stderr));
+
+    // Two net.exe runs on a host of the district's domain within the hour, one on a stranger.
+    let ev = |t: &str, host: &str| {
+        format!(
+            r#"{{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"Computer":"{host}","UtcTime":"{t}","Image":"C:\\Windows\\System32\\net.exe"}}"#
+        ) + "\n"
+    };
+    let log = tmp.path().join("forwarded.jsonl");
+    let lines = [
+        ev("2026-11-28 10:05:00.000", "pc1.qh.gov.cn"),
+        ev("2026-11-28 10:35:00.000", "pc1.qh.gov.cn"),
+        ev("2026-11-28 10:06:00.000", "stranger.example"),
+    ]
+    .concat();
+    std::fs::write(&log, lines).expect("write log");
+    let rules = rules_dir();
+    let run = || {
+        taishi(&[
+            "hunt",
+            "-q",
+            "--format",
+            "jsonl",
+            "--rules",
+            rules.path().to_str().expect("utf-8"),
+            "--load-into",
+            &store,
+            log.to_str().expect("utf-8"),
+        ])
+    };
+    let out = run();
+    assert!(out.status.success(), "hunt: {}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout).lines().count(),
+        3,
+        "all three detections are printed"
+    );
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("alerts: 1 new findings, 1 folded into existing ones, 1 unattributed hosts: stranger.example"),
+        "{err}"
+    );
+    // Loading the same logs again opens nothing new.
+    let err = text(&run().stderr);
+    assert!(err.contains("alerts: 0 new findings, 2 folded"), "{err}");
+}
