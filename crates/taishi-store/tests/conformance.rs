@@ -7,6 +7,8 @@
 
 #[path = "conformance/cases.rs"]
 mod cases;
+#[path = "conformance/loop_cases.rs"]
+mod loop_cases;
 
 use std::sync::Arc;
 use taishi_store::{OpenOptions, Store};
@@ -76,31 +78,34 @@ impl Harness {
 }
 
 macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let h = super::Harness::sqlite().await;
-                    super::cases::$name(&*h.store).await;
-                    h.finish().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(h) = super::Harness::postgres(stringify!($name)).await else { return };
-                    super::cases::$name(&*h.store).await;
-                    h.finish().await;
-                }
-            )*
+    ($suite:ident: $cases:ident => $($name:ident),* $(,)?) => {
+        mod $suite {
+            mod sqlite {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $name() {
+                        let h = crate::Harness::sqlite().await;
+                        crate::$cases::$name(&*h.store).await;
+                        h.finish().await;
+                    }
+                )*
+            }
+            mod postgres {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $name() {
+                        let Some(h) = crate::Harness::postgres(stringify!($name)).await else { return };
+                        crate::$cases::$name(&*h.store).await;
+                        h.finish().await;
+                    }
+                )*
+            }
         }
     };
 }
 
 conformance!(
+    registry: cases =>
     org_tree_and_subtree_queries,
     move_subtree_and_refuse_cycles,
     delete_refuses_then_cascades,
@@ -114,4 +119,13 @@ conformance!(
     import_with_errors_changes_nothing,
     export_round_trips,
     attribution_entries_cover_network_assets,
+);
+
+// The loop's tables (findings, notices, rectifications, deliveries, metrics, scores, bulletins).
+conformance!(
+    loop_tables: loop_cases =>
+    findings_round_trip_and_dedup_lookup,
+    notices_numbered_per_year_with_audit,
+    rectifications_attachments_and_log,
+    metrics_scores_and_bulletins,
 );
