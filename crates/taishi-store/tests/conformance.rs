@@ -5,6 +5,8 @@
 //! PostgreSQL comes from `TAISHI_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/test`).
 //! If it cannot be reached the PostgreSQL tests say why and pass, unless `CI=true`, where they fail.
 
+#[path = "conformance/access_cases.rs"]
+mod access_cases;
 #[path = "conformance/cases.rs"]
 mod cases;
 #[path = "conformance/loop_cases.rs"]
@@ -112,6 +114,11 @@ conformance!(
     org_conflicts_and_validation,
     assets_crud_filters_and_paging,
     software_inventory,
+);
+
+// Users, sessions, tokens, the audit log, import/export and attribution.
+conformance!(
+    access: access_cases =>
     users_and_sessions,
     api_tokens,
     audit_log_records_every_change,
