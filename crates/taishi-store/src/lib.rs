@@ -9,6 +9,7 @@
 pub mod attribution;
 mod error;
 mod loop_store;
+mod observation_store;
 mod sql;
 mod traits;
 pub mod transfer;
@@ -17,6 +18,10 @@ pub use sql::{MigrationInfo, OpenOptions, SqlStore};
 
 pub use error::{StoreError, StoreResult};
 pub use loop_store::{ArchivedBulletin, FindingQuery, LoopAudit, LoopStore, NoticeQuery};
+pub use observation_store::{
+    AvailabilityCounts, AvailabilityDay, AvailabilitySpan, Observation, ObservationOutcome,
+    ObservationQuery, ObservationStore, StoredObservation,
+};
 pub use traits::{
     AccessStore, AttributionEntry, AuditStore, DeleteMode, NewAudit, RegistryStore, Store,
 };

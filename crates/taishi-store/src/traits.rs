@@ -211,7 +211,9 @@ pub struct NewAudit {
 /// Everything taishi persists, behind one object. Hold it as `Arc<dyn Store>`; get one from
 /// [`crate::open`].
 #[async_trait]
-pub trait Store: RegistryStore + AccessStore + AuditStore + crate::LoopStore + Send + Sync {
+pub trait Store:
+    RegistryStore + AccessStore + AuditStore + crate::LoopStore + crate::ObservationStore + Send + Sync
+{
     /// Which backend this is (`sqlite` or `postgres`), for logs and `/metrics`.
     fn backend(&self) -> &'static str;
     /// Checks the database answers (for `/healthz`).

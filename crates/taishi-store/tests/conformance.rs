@@ -11,6 +11,8 @@ mod access_cases;
 mod cases;
 #[path = "conformance/loop_cases.rs"]
 mod loop_cases;
+#[path = "conformance/observation_cases.rs"]
+mod observation_cases;
 
 use std::sync::Arc;
 use taishi_store::{OpenOptions, Store};
@@ -135,4 +137,13 @@ conformance!(
     notices_numbered_per_year_with_audit,
     rectifications_attachments_and_log,
     metrics_scores_and_bulletins,
+);
+
+// Observations and the availability figures aggregated from them (migration 0200).
+conformance!(
+    observations: observation_cases =>
+    observations_round_trip_and_page_newest_first,
+    availability_aggregates_per_day_asset_and_org,
+    prune_deletes_only_older_observations,
+    large_batches_are_split,
 );
