@@ -65,6 +65,8 @@ pub trait RegistryStore: Send + Sync {
     async fn delete_org(&self, actor: &Actor, id: OrgId, mode: DeleteMode) -> StoreResult<()>;
     /// Orgs matching `filter`, in id order.
     async fn list_orgs(&self, filter: &OrgFilter, page: Page) -> StoreResult<Paged<Org>>;
+    /// How many orgs match `filter`: the total of [`RegistryStore::list_orgs`] over all pages.
+    async fn count_orgs(&self, filter: &OrgFilter) -> StoreResult<u64>;
     /// The org and its ancestors, root first (for breadcrumbs and notice routing).
     async fn ancestors(&self, id: OrgId) -> StoreResult<Vec<Org>>;
     /// True when `org` is `root` or lies beneath it. One indexed lookup.
@@ -94,6 +96,8 @@ pub trait RegistryStore: Send + Sync {
     async fn delete_asset(&self, actor: &Actor, id: AssetId) -> StoreResult<()>;
     /// Assets matching `filter`, in id order.
     async fn list_assets(&self, filter: &AssetFilter, page: Page) -> StoreResult<Paged<Asset>>;
+    /// How many assets match `filter`: the total of [`RegistryStore::list_assets`] over all pages.
+    async fn count_assets(&self, filter: &AssetFilter) -> StoreResult<u64>;
 
     /// Adds a software line to an asset.
     async fn add_software(
@@ -112,6 +116,8 @@ pub trait RegistryStore: Send + Sync {
         filter: &SoftwareFilter,
         page: Page,
     ) -> StoreResult<Paged<Software>>;
+    /// How many software lines match `filter`.
+    async fn count_software(&self, filter: &SoftwareFilter) -> StoreResult<u64>;
 
     /// Every website, domain, IP and CIDR asset with its owner, to build the attribution index.
     async fn attribution_entries(&self) -> StoreResult<Vec<AttributionEntry>>;
@@ -150,6 +156,8 @@ pub trait AccessStore: Send + Sync {
     async fn delete_user(&self, actor: &Actor, id: UserId) -> StoreResult<()>;
     /// Users matching `filter`, in id order.
     async fn list_users(&self, filter: &UserFilter, page: Page) -> StoreResult<Paged<User>>;
+    /// How many users match `filter`.
+    async fn count_users_matching(&self, filter: &UserFilter) -> StoreResult<u64>;
     /// How many users exist (zero means first start).
     async fn count_users(&self) -> StoreResult<u64>;
 
@@ -178,6 +186,8 @@ pub trait AccessStore: Send + Sync {
     async fn revoke_token(&self, actor: &Actor, id: TokenId) -> StoreResult<ApiToken>;
     /// Tokens matching `filter`, in id order.
     async fn list_tokens(&self, filter: &TokenFilter, page: Page) -> StoreResult<Paged<ApiToken>>;
+    /// How many tokens match `filter`.
+    async fn count_tokens(&self, filter: &TokenFilter) -> StoreResult<u64>;
 }
 
 /// Reading the audit log, and recording events that change no row (logins, failed logins, exports).
@@ -187,6 +197,8 @@ pub trait AuditStore: Send + Sync {
     async fn append_audit(&self, entry: NewAudit) -> StoreResult<()>;
     /// Entries matching `filter`, in id (= time) order.
     async fn list_audit(&self, filter: &AuditFilter, page: Page) -> StoreResult<Paged<AuditEntry>>;
+    /// How many entries match `filter`.
+    async fn count_audit(&self, filter: &AuditFilter) -> StoreResult<u64>;
 }
 
 /// An audit entry to append; the store assigns id and time.

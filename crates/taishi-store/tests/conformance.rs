@@ -11,6 +11,8 @@ mod access_cases;
 mod cases;
 #[path = "conformance/loop_cases.rs"]
 mod loop_cases;
+#[path = "conformance/search_cases.rs"]
+mod search_cases;
 #[path = "conformance/observation_cases.rs"]
 mod observation_cases;
 
@@ -146,4 +148,12 @@ conformance!(
     availability_aggregates_per_day_asset_and_org,
     prune_deletes_only_older_observations,
     large_batches_are_split,
+);
+
+// Asset text search, the tag table and list totals.
+conformance!(
+    search: search_cases =>
+    asset_text_search_finds_substrings,
+    asset_tags_filter_exactly,
+    list_totals_follow_filters,
 );

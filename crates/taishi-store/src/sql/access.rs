@@ -255,7 +255,8 @@ impl SqlStore {
         tx.commit().await
     }
 
-    pub(crate) async fn user_list(&self, f: &UserFilter, page: Page) -> StoreResult<Paged<User>> {
+    /// The conditions of `f` (shared by the list and its count).
+    async fn user_where(&self, f: &UserFilter) -> StoreResult<Where> {
         let mut w = Where::default();
         scope(
             &mut w,
@@ -267,6 +268,11 @@ impl SqlStore {
         if let Some(r) = f.role {
             w.push("role = ?", args![r.as_str()]);
         }
+        Ok(w)
+    }
+
+    pub(crate) async fn user_list(&self, f: &UserFilter, page: Page) -> StoreResult<Paged<User>> {
+        let mut w = self.user_where(f).await?;
         let tail = w.page("id", page);
         let rows = self
             .db
@@ -280,6 +286,11 @@ impl SqlStore {
             .map(user_from_row)
             .collect::<StoreResult<Vec<_>>>()?;
         Ok(paged(items, page, |u| u.id.0))
+    }
+
+    pub(crate) async fn user_count_matching(&self, f: &UserFilter) -> StoreResult<u64> {
+        let w = self.user_where(f).await?;
+        count_where(&self.db, "users", w).await
     }
 
     pub(crate) async fn user_count(&self) -> StoreResult<u64> {
@@ -444,11 +455,8 @@ impl SqlStore {
         Ok(after)
     }
 
-    pub(crate) async fn token_list(
-        &self,
-        f: &TokenFilter,
-        page: Page,
-    ) -> StoreResult<Paged<ApiToken>> {
+    /// The conditions of `f` (shared by the list and its count).
+    async fn token_where(&self, f: &TokenFilter) -> StoreResult<Where> {
         let mut w = Where::default();
         scope(
             &mut w,
@@ -460,6 +468,20 @@ impl SqlStore {
         if !f.include_revoked {
             w.push("revoked_at IS NULL", vec![]);
         }
+        Ok(w)
+    }
+
+    pub(crate) async fn token_count(&self, f: &TokenFilter) -> StoreResult<u64> {
+        let w = self.token_where(f).await?;
+        count_where(&self.db, "api_tokens", w).await
+    }
+
+    pub(crate) async fn token_list(
+        &self,
+        f: &TokenFilter,
+        page: Page,
+    ) -> StoreResult<Paged<ApiToken>> {
+        let mut w = self.token_where(f).await?;
         let tail = w.page("id", page);
         let rows = self
             .db

@@ -1,7 +1,7 @@
 //! Assets and their software inventory.
 
 use super::SqlStore;
-use super::db::{Tx, args};
+use super::db::{Backend, Tx, args};
 use super::now_ms;
 use super::rows::*;
 use crate::error::{StoreError, StoreResult};
@@ -232,11 +232,8 @@ impl SqlStore {
         tx.commit().await
     }
 
-    pub(crate) async fn asset_list(
-        &self,
-        f: &AssetFilter,
-        page: Page,
-    ) -> StoreResult<Paged<Asset>> {
+    /// The conditions of `f` (shared by the list and its count).
+    async fn asset_where(&self, f: &AssetFilter) -> StoreResult<Where> {
         let mut w = Where::default();
         if let Some(root) = f.within {
             let (lo, hi) = self.subtree_of(root).await?;
@@ -251,10 +248,11 @@ impl SqlStore {
         if let Some(k) = f.kind {
             w.push("kind = ?", args![k.as_str()]);
         }
-        if let Some(t) = &f.tag {
+        if let Some(t) = f.tag.as_deref().map(str::trim) {
+            // exact, case-insensitive: `asset_tags` holds each tag trimmed and lower-cased
             w.push(
-                "tags LIKE ? ESCAPE '\\'",
-                args![format!("%{}%", like_escape(&json_text(&t.trim())))],
+                "id IN (SELECT asset_id FROM asset_tags WHERE tag = lower(?))",
+                args![t],
             );
         }
         if let Some(c) = f.critical_infrastructure {
@@ -264,12 +262,17 @@ impl SqlStore {
             w.push("mlps_level >= ?", args![l as i64]);
         }
         if let Some(q) = f.q.as_deref().filter(|q| !q.is_empty()) {
-            let pat = format!("%{}%", like_escape(&q.to_lowercase()));
-            w.push(
-                "(lower(identity) LIKE ? ESCAPE '\\' OR lower(name) LIKE ? ESCAPE '\\')",
-                args![pat.clone(), pat],
-            );
+            push_text_search(&mut w, self.db.backend(), q);
         }
+        Ok(w)
+    }
+
+    pub(crate) async fn asset_list(
+        &self,
+        f: &AssetFilter,
+        page: Page,
+    ) -> StoreResult<Paged<Asset>> {
+        let mut w = self.asset_where(f).await?;
         let tail = w.page("id", page);
         let sql = format!("SELECT {ASSET_COLS} FROM assets {} {tail}", w.sql());
         let rows = self.db.all(&sql, w.args).await?;
@@ -278,6 +281,11 @@ impl SqlStore {
             .map(asset_from_row)
             .collect::<StoreResult<Vec<_>>>()?;
         Ok(paged(items, page, |a| a.id.0))
+    }
+
+    pub(crate) async fn asset_count(&self, f: &AssetFilter) -> StoreResult<u64> {
+        let w = self.asset_where(f).await?;
+        count_where(&self.db, "assets", w).await
     }
 
     pub(crate) async fn asset_attribution_entries(&self) -> StoreResult<Vec<AttributionEntry>> {
@@ -395,11 +403,8 @@ impl SqlStore {
         tx.commit().await
     }
 
-    pub(crate) async fn software_list(
-        &self,
-        f: &SoftwareFilter,
-        page: Page,
-    ) -> StoreResult<Paged<Software>> {
+    /// The conditions of `f` (shared by the list and its count).
+    async fn software_where(&self, f: &SoftwareFilter) -> StoreResult<Where> {
         let mut w = Where::default();
         if let Some(root) = f.within {
             let (lo, hi) = self.subtree_of(root).await?;
@@ -424,6 +429,15 @@ impl SqlStore {
                 args![format!("{}%", like_escape(c))],
             );
         }
+        Ok(w)
+    }
+
+    pub(crate) async fn software_list(
+        &self,
+        f: &SoftwareFilter,
+        page: Page,
+    ) -> StoreResult<Paged<Software>> {
+        let mut w = self.software_where(f).await?;
         let tail = w.page("id", page);
         let sql = format!("SELECT {SOFTWARE_COLS} FROM software {} {tail}", w.sql());
         let rows = self.db.all(&sql, w.args).await?;
@@ -432,5 +446,33 @@ impl SqlStore {
             .map(software_from_row)
             .collect::<StoreResult<Vec<_>>>()?;
         Ok(paged(items, page, |s| s.id.0))
+    }
+
+    pub(crate) async fn software_count(&self, f: &SoftwareFilter) -> StoreResult<u64> {
+        let w = self.software_where(f).await?;
+        count_where(&self.db, "software", w).await
+    }
+}
+
+/// Shortest query the trigram indexes answer; shorter ones are matched with LIKE.
+const TRIGRAM: usize = 3;
+
+/// Adds "identity or name contains `q`" (case-insensitive, `%` and `_` literal). SQLite: three or more
+/// characters go through the FTS5 trigram table `asset_search`; PostgreSQL: the same LIKE either way,
+/// answered by the pg_trgm GIN indexes on `lower(identity)` and `lower(name)` when `q` is long enough.
+fn push_text_search(w: &mut Where, backend: Backend, q: &str) {
+    if backend == Backend::Sqlite && q.chars().count() >= TRIGRAM {
+        // one FTS5 phrase: the text between double quotes, with `"` doubled, is matched literally
+        let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+        w.push(
+            "id IN (SELECT rowid FROM asset_search WHERE asset_search MATCH ?)",
+            args![phrase],
+        );
+    } else {
+        let pat = format!("%{}%", like_escape(&q.to_lowercase()));
+        w.push(
+            "(lower(identity) LIKE ? ESCAPE '\\' OR lower(name) LIKE ? ESCAPE '\\')",
+            args![pat.clone(), pat],
+        );
     }
 }

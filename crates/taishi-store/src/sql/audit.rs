@@ -28,11 +28,8 @@ impl SqlStore {
         tx.commit().await
     }
 
-    pub(crate) async fn audit_list(
-        &self,
-        f: &AuditFilter,
-        page: Page,
-    ) -> StoreResult<Paged<AuditEntry>> {
+    /// The conditions of `f` (shared by the list and its count).
+    async fn audit_where(&self, f: &AuditFilter) -> StoreResult<Where> {
         let mut w = Where::default();
         if let Some(root) = f.within {
             let (lo, hi) = self.subtree_of(root).await?;
@@ -56,6 +53,20 @@ impl SqlStore {
         if let Some(u) = f.until {
             w.push("at < ?", args![u.as_millisecond()]);
         }
+        Ok(w)
+    }
+
+    pub(crate) async fn audit_count(&self, f: &AuditFilter) -> StoreResult<u64> {
+        let w = self.audit_where(f).await?;
+        count_where(&self.db, "audit_log", w).await
+    }
+
+    pub(crate) async fn audit_list(
+        &self,
+        f: &AuditFilter,
+        page: Page,
+    ) -> StoreResult<Paged<AuditEntry>> {
+        let mut w = self.audit_where(f).await?;
         let tail = w.page("id", page);
         let rows = self
             .db

@@ -176,6 +176,9 @@ impl RegistryStore for SqlStore {
     async fn list_orgs(&self, filter: &OrgFilter, page: Page) -> StoreResult<Paged<Org>> {
         self.org_list(filter, page).await
     }
+    async fn count_orgs(&self, filter: &OrgFilter) -> StoreResult<u64> {
+        self.org_count(filter).await
+    }
     async fn ancestors(&self, id: OrgId) -> StoreResult<Vec<Org>> {
         self.org_ancestors(id).await
     }
@@ -213,6 +216,9 @@ impl RegistryStore for SqlStore {
     async fn list_assets(&self, filter: &AssetFilter, page: Page) -> StoreResult<Paged<Asset>> {
         self.asset_list(filter, page).await
     }
+    async fn count_assets(&self, filter: &AssetFilter) -> StoreResult<u64> {
+        self.asset_count(filter).await
+    }
     async fn add_software(
         &self,
         actor: &Actor,
@@ -233,6 +239,9 @@ impl RegistryStore for SqlStore {
         page: Page,
     ) -> StoreResult<Paged<Software>> {
         self.software_list(filter, page).await
+    }
+    async fn count_software(&self, filter: &SoftwareFilter) -> StoreResult<u64> {
+        self.software_count(filter).await
     }
     async fn attribution_entries(&self) -> StoreResult<Vec<AttributionEntry>> {
         self.asset_attribution_entries().await
@@ -293,6 +302,9 @@ impl AccessStore for SqlStore {
     async fn list_users(&self, filter: &UserFilter, page: Page) -> StoreResult<Paged<User>> {
         self.user_list(filter, page).await
     }
+    async fn count_users_matching(&self, filter: &UserFilter) -> StoreResult<u64> {
+        self.user_count_matching(filter).await
+    }
     async fn count_users(&self) -> StoreResult<u64> {
         self.user_count().await
     }
@@ -330,6 +342,9 @@ impl AccessStore for SqlStore {
     async fn list_tokens(&self, filter: &TokenFilter, page: Page) -> StoreResult<Paged<ApiToken>> {
         self.token_list(filter, page).await
     }
+    async fn count_tokens(&self, filter: &TokenFilter) -> StoreResult<u64> {
+        self.token_count(filter).await
+    }
 }
 
 #[async_trait]
@@ -339,6 +354,9 @@ impl AuditStore for SqlStore {
     }
     async fn list_audit(&self, filter: &AuditFilter, page: Page) -> StoreResult<Paged<AuditEntry>> {
         self.audit_list(filter, page).await
+    }
+    async fn count_audit(&self, filter: &AuditFilter) -> StoreResult<u64> {
+        self.audit_count(filter).await
     }
 }
 

@@ -381,7 +381,8 @@ impl SqlStore {
         tx.commit().await
     }
 
-    pub(crate) async fn org_list(&self, f: &OrgFilter, page: Page) -> StoreResult<Paged<Org>> {
+    /// The conditions of `f` (shared by the list and its count).
+    async fn org_where(&self, f: &OrgFilter) -> StoreResult<Where> {
         let mut w = Where::default();
         if let Some(root) = f.within {
             let (lo, hi) = self.subtree_of(root).await?;
@@ -414,6 +415,11 @@ impl SqlStore {
                 args![pat.clone(), pat],
             );
         }
+        Ok(w)
+    }
+
+    pub(crate) async fn org_list(&self, f: &OrgFilter, page: Page) -> StoreResult<Paged<Org>> {
+        let mut w = self.org_where(f).await?;
         let tail = w.page("id", page);
         let sql = format!("SELECT {ORG_COLS} FROM orgs {} {tail}", w.sql());
         let rows = self.db.all(&sql, w.args).await?;
@@ -422,6 +428,11 @@ impl SqlStore {
             .map(org_from_row)
             .collect::<StoreResult<Vec<_>>>()?;
         Ok(paged(items, page, |o| o.id.0))
+    }
+
+    pub(crate) async fn org_count(&self, f: &OrgFilter) -> StoreResult<u64> {
+        let w = self.org_where(f).await?;
+        count_where(&self.db, "orgs", w).await
     }
 
     pub(crate) async fn org_ancestors(&self, id: OrgId) -> StoreResult<Vec<Org>> {

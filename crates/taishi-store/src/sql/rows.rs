@@ -1,6 +1,6 @@
 //! Column lists, row decoding and small shared helpers (paths, paging, audit writing).
 
-use super::db::{Arg, Row, Tx, args};
+use super::db::{Arg, Db, Row, Tx, args};
 use crate::error::{StoreError, StoreResult};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -247,6 +247,13 @@ impl Where {
             page.clamped_limit() as u64 + 1
         )
     }
+}
+
+/// `SELECT COUNT(*) FROM {from}` under the conditions of `w`: the total a list with the same filter has.
+pub(crate) async fn count_where(db: &Db, from: &str, w: Where) -> StoreResult<u64> {
+    let sql = format!("SELECT COUNT(*) FROM {from} {}", w.sql());
+    let row = db.opt(&sql, w.args).await?;
+    Ok(row.map(|r| r.i64(0)).transpose()?.unwrap_or(0).max(0) as u64)
 }
 
 /// Cuts the extra row fetched by [`Where::page`] and computes the next cursor.
