@@ -149,6 +149,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     from: NoticeState::Verifying,
                     to: NoticeState::Returned,
                     comment: String::new(),
+                    deadline: None,
                 });
             }
             ns.push(Notice {

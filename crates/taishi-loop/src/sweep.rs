@@ -44,6 +44,39 @@ pub enum LoopEventKind {
     },
     /// Verified and closed.
     Closed,
+    /// The org asked for a later rectification deadline (to the analysts).
+    ExtensionRequested {
+        /// The deadline asked for.
+        until: Timestamp,
+        /// Why.
+        reason: String,
+    },
+    /// The deadline was extended, on request or directly.
+    ExtensionGranted {
+        /// The deadline before.
+        from: Option<Timestamp>,
+        /// The new deadline.
+        to: Timestamp,
+    },
+    /// The extension request was refused.
+    ExtensionRefused {
+        /// Why.
+        reason: String,
+    },
+    /// A risk acceptance of a finding ends soon (to the org and the analysts).
+    RiskAcceptanceExpiring {
+        /// When it ends.
+        until: Timestamp,
+    },
+    /// A risk acceptance ended and the finding is open again (to the org and the analysts).
+    RiskAcceptanceExpired,
+    /// A scheduled bulletin (常态化通报) was generated and archived.
+    BulletinPublished {
+        /// The period (`2026-11`, `2026-Q4`).
+        period: String,
+        /// The formats archived (`html`, `md`, `csv`).
+        formats: Vec<String>,
+    },
 }
 
 impl LoopEventKind {
@@ -57,7 +90,29 @@ impl LoopEventKind {
             LoopEventKind::Escalated { .. } => "escalated",
             LoopEventKind::Returned { .. } => "returned",
             LoopEventKind::Closed => "closed",
+            LoopEventKind::ExtensionRequested { .. } => "extension_requested",
+            LoopEventKind::ExtensionGranted { .. } => "extension_granted",
+            LoopEventKind::ExtensionRefused { .. } => "extension_refused",
+            LoopEventKind::RiskAcceptanceExpiring { .. } => "risk_acceptance_expiring",
+            LoopEventKind::RiskAcceptanceExpired => "risk_acceptance_expired",
+            LoopEventKind::BulletinPublished { .. } => "bulletin_published",
         }
+    }
+
+    /// Whether the analysts' channel (`notify.analyst_emails`) hears about it: requests that wait for
+    /// an analyst's decision and risk acceptances ending.
+    pub fn for_analysts(&self) -> bool {
+        matches!(
+            self,
+            LoopEventKind::ExtensionRequested { .. }
+                | LoopEventKind::RiskAcceptanceExpiring { .. }
+                | LoopEventKind::RiskAcceptanceExpired
+        )
+    }
+
+    /// Whether the officers of the addressed org hear about it by e-mail (not for their own request).
+    pub fn for_org(&self) -> bool {
+        !matches!(self, LoopEventKind::ExtensionRequested { .. })
     }
 }
 
@@ -74,8 +129,12 @@ pub struct LoopEvent {
     pub kind: LoopEventKind,
 }
 
+/// Whether the sweep already marked `action` (`remind`, `overdue`) for the current rectification
+/// deadline: marks made before the latest extension belong to the old deadline and do not count.
 fn marked(n: &Notice, action: &str) -> bool {
-    n.history.iter().any(|e| e.action == action)
+    n.history[n.deadline_epoch()..]
+        .iter()
+        .any(|e| e.action == action)
 }
 
 fn mark(n: &mut Notice, action: &str, now: Timestamp, comment: String) {
@@ -86,6 +145,7 @@ fn mark(n: &mut Notice, action: &str, now: Timestamp, comment: String) {
         from: n.state,
         to: n.state,
         comment,
+        deadline: None,
     });
 }
 
@@ -110,7 +170,7 @@ pub fn sweep_notice(
     };
     if n.state == NoticeState::Issued
         && n.ack_due.is_some_and(|d| now > d)
-        && !marked(n, "ack_overdue")
+        && !n.history.iter().any(|e| e.action == "ack_overdue")
     {
         mark(n, "ack_overdue", now, "acknowledgement overdue".into());
         out.push(ev(LoopEventKind::AckOverdue, n.org));
@@ -134,15 +194,26 @@ pub fn sweep_notice(
         out.push(ev(LoopEventKind::Overdue { due }, n.org));
     }
     let period = SignedDuration::from_hours(24 * policy.escalation_period_days.max(1));
+    // Escalations made before an extension stand (those officers were told); counting restarts at the
+    // extended deadline, so the next level is due when it passes, and one period apart after that.
+    let epoch_at = n
+        .deadline_epoch()
+        .checked_sub(1)
+        .and_then(|i| n.history.get(i))
+        .map(|e| e.at);
+    let before = n
+        .escalations
+        .iter()
+        .filter(|e| epoch_at.is_some_and(|t| e.at <= t))
+        .count();
     loop {
         let next = n.escalations.len() as u8 + 1;
         if next > policy.max_escalation_levels {
             break;
         }
         // Level 1 at the deadline, each further level one period after the previous one.
-        let due_at = due
-            .saturating_add(period * i32::from(next - 1))
-            .unwrap_or(due);
+        let steps = (n.escalations.len() - before) as i32;
+        let due_at = due.saturating_add(period * steps).unwrap_or(due);
         if now <= due_at {
             break;
         }

@@ -1,48 +1,19 @@
 //! The service sends notifications on issue, overdue and escalation through a webhook (a local receiver
 //! started here) and keeps the delivery log in the store.
 
+#[path = "common/receiver.rs"]
+#[allow(dead_code)]
+mod receiver;
+
 use jiff::{SignedDuration, Timestamp};
-use std::sync::{Arc, Mutex};
+use receiver::receiver;
+use std::sync::Arc;
 use taishi_loop::notify::Notifier;
 use taishi_loop::notify::{NotifyConfig, RetryPolicy, WebhookConfig, WebhookFormat};
 use taishi_loop::{Caller, LoopService, ManualClock};
 use taishi_model::finding::Sighting;
 use taishi_model::notice::LoopActor;
 use taishi_model::*;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
-
-async fn receiver() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", l.local_addr().unwrap());
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let g = got.clone();
-    tokio::spawn(async move {
-        while let Ok((s, _)) = l.accept().await {
-            let (r, mut w) = s.into_split();
-            let mut r = BufReader::new(r);
-            let mut len = 0;
-            loop {
-                let mut line = String::new();
-                if r.read_line(&mut line).await.unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap();
-                }
-            }
-            let mut buf = vec![0; len];
-            r.read_exact(&mut buf).await.unwrap();
-            g.lock()
-                .unwrap()
-                .push(serde_json::from_slice(&buf).unwrap());
-            w.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
-                .await
-                .unwrap();
-        }
-    });
-    (url, got)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue_overdue_and_escalation_are_delivered_and_logged() {
@@ -76,12 +47,14 @@ async fn issue_overdue_and_escalation_are_delivered_and_logged() {
             url,
             format: WebhookFormat::Generic,
             events: vec![],
+            secret: None,
         }],
         retry: RetryPolicy {
             attempts: 2,
             base_backoff_ms: 5,
             max_backoff_ms: 10,
         },
+        analyst_emails: vec![],
     })
     .unwrap();
     let t0: Timestamp = "2026-11-02T02:00:00Z".parse().unwrap();

@@ -164,6 +164,12 @@ pub enum FindingEventKind {
         /// Approver and reason.
         reason: String,
     },
+    /// The owner was warned that the risk acceptance expiring at `until` ends soon (marks the warning so
+    /// sweeps send it once per acceptance).
+    RiskExpiryWarned {
+        /// The expiry warned about.
+        until: Timestamp,
+    },
 }
 
 /// One deduplicated problem on one asset.
@@ -420,6 +426,27 @@ impl Finding {
         }
     }
 
+    /// Records the expiry warning of the current risk acceptance if it is due at `now` and was not given
+    /// yet for this acceptance; returns the expiry to warn about. A renewed acceptance (a new `until`)
+    /// is warned about again.
+    pub fn warn_acceptance_expiry(&mut self, now: Timestamp) -> Option<Timestamp> {
+        let AcceptanceDue::ExpiresSoon(until) = self.acceptance_due(now) else {
+            return None;
+        };
+        let warned = self.history.iter().any(
+            |e| matches!(e.kind, FindingEventKind::RiskExpiryWarned { until: u } if u == until),
+        );
+        if warned {
+            return None;
+        }
+        self.history.push(FindingEvent {
+            at: now,
+            actor: None,
+            kind: FindingEventKind::RiskExpiryWarned { until },
+        });
+        Some(until)
+    }
+
     /// Whether the finding was open (counts against the org) at instant `t`, judged from event dates in
     /// its history so past periods can be recomputed.
     pub fn open_at(&self, t: Timestamp) -> bool {
@@ -433,7 +460,8 @@ impl Finding {
                 FindingEventKind::Resolved { .. }
                 | FindingEventKind::MarkedFalsePositive { .. }
                 | FindingEventKind::RiskAccepted { .. } => open = false,
-                FindingEventKind::SeverityChanged { .. } => {}
+                FindingEventKind::SeverityChanged { .. }
+                | FindingEventKind::RiskExpiryWarned { .. } => {}
             }
         }
         open
@@ -585,5 +613,31 @@ mod tests {
         );
         assert_eq!(f.acceptance_due(until), AcceptanceDue::Expired);
         assert!(!f.open_at(ts("2026-03-01T00:00:00Z")));
+    }
+
+    #[test]
+    fn expiry_warning_is_given_once_per_acceptance() {
+        let mut f = Finding::open(
+            Uuid::from_u128(1),
+            sighting("2026-01-01T00:00:00Z", Severity::Medium),
+        );
+        let until = f
+            .accept_risk(ts("2026-01-02T00:00:00Z"), "ana".into(), 30, "CIO".into())
+            .unwrap();
+        assert_eq!(f.warn_acceptance_expiry(ts("2026-01-20T00:00:00Z")), None);
+        assert_eq!(
+            f.warn_acceptance_expiry(ts("2026-01-22T00:00:00Z")),
+            Some(until)
+        );
+        assert_eq!(f.warn_acceptance_expiry(ts("2026-01-23T00:00:00Z")), None);
+        assert!(!f.open_at(ts("2026-01-23T00:00:00Z")));
+        // Renewed: a new expiry, a new warning.
+        let again = f
+            .accept_risk(ts("2026-01-25T00:00:00Z"), "ana".into(), 30, "CIO".into())
+            .unwrap();
+        assert_eq!(
+            f.warn_acceptance_expiry(ts("2026-02-20T00:00:00Z")),
+            Some(again)
+        );
     }
 }

@@ -234,7 +234,7 @@ impl FindingFact {
                         }
                     }
                 }
-                K::SeverityChanged { .. } => {}
+                K::SeverityChanged { .. } | K::RiskExpiryWarned { .. } => {}
             }
         }
         FindingFact {

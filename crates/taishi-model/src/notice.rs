@@ -8,6 +8,10 @@
 //!            └──────── any open state ─► cancelled (with reason)
 //! ```
 //!
+//! Deadline extensions (延期) leave the state alone: an officer asks with a reason, an analyst grants
+//! (with the date) or refuses, or extends directly; each entry records the old and new deadline
+//! ([`DeadlineChange`]), so sweeps measure reminders and overdue against the extended deadline.
+//!
 //! [`Notice::apply`] checks who may do what (an officer acts only on notices of its own subtree; only
 //! analysts issue, verify, close, return or cancel), changes the state and appends an audit entry with
 //! actor, time and comment. It reads no clock: the caller passes `now`.
@@ -253,6 +257,31 @@ pub enum NoticeAction {
         /// Why.
         reason: String,
     },
+    /// Ask for a later rectification deadline (延期申请; officer of the subtree, or analyst). Reason
+    /// required; one request at a time.
+    RequestExtension {
+        /// The deadline asked for.
+        until: Timestamp,
+        /// Why.
+        reason: String,
+    },
+    /// Grant the pending request, with the deadline the analyst decides (analyst).
+    GrantExtension {
+        /// The new deadline (may differ from the one asked for).
+        until: Timestamp,
+    },
+    /// Refuse the pending request (analyst). Reason required.
+    RefuseExtension {
+        /// Why.
+        reason: String,
+    },
+    /// Extend the deadline directly, without a request (analyst); settles a pending request.
+    Extend {
+        /// The new deadline.
+        until: Timestamp,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl NoticeAction {
@@ -266,6 +295,10 @@ impl NoticeAction {
             NoticeAction::Close => "close",
             NoticeAction::Return { .. } => "return",
             NoticeAction::Cancel { .. } => "cancel",
+            NoticeAction::RequestExtension { .. } => extension::REQUEST,
+            NoticeAction::GrantExtension { .. } => extension::GRANT,
+            NoticeAction::RefuseExtension { .. } => extension::REFUSE,
+            NoticeAction::Extend { .. } => extension::EXTEND,
         }
     }
 }
@@ -301,6 +334,27 @@ pub enum NoticeError {
         /// What.
         action: &'static str,
     },
+    /// An extension's new deadline is not acceptable (not later than the current one, in the past, or
+    /// the notice has no rectification deadline).
+    #[error("cannot {action} notice {notice}: {why}")]
+    BadDeadline {
+        /// What.
+        action: &'static str,
+        /// Which notice.
+        notice: String,
+        /// Why the date is refused.
+        why: String,
+    },
+    /// Granting or refusing needs a pending request; requesting needs none pending.
+    #[error("cannot {action} notice {notice}: {why}")]
+    ExtensionConflict {
+        /// What.
+        action: &'static str,
+        /// Which notice.
+        notice: String,
+        /// "no extension request is pending" or "an extension request is already pending".
+        why: &'static str,
+    },
 }
 
 /// One audit entry of a notice: who did what, when, with what comment.
@@ -318,6 +372,10 @@ pub struct NoticeEvent {
     pub to: NoticeState,
     /// Free comment (reason for return/cancel, etc.).
     pub comment: String,
+    /// The rectification deadline change this entry made (`extend`, `grant_extension`) or asked for
+    /// (`request_extension`), with the old deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<DeadlineChange>,
 }
 
 /// One escalation (督办) step of an overdue notice.
@@ -405,6 +463,9 @@ impl Notice {
         comment: &str,
     ) -> Result<(), NoticeError> {
         use NoticeState as S;
+        if action.is_extension() {
+            return self.apply_extension(actor, actor_covers_org, action, now, comment);
+        }
         let name = action.as_str();
         let forbidden = || NoticeError::Forbidden {
             actor: actor.actor.to_string(),
@@ -475,7 +536,12 @@ impl Notice {
             }
             NoticeAction::Return { .. } => self.returns += 1,
             NoticeAction::Close | NoticeAction::Cancel { .. } => self.closed_at = Some(now),
-            NoticeAction::StartVerification => {}
+            // Handled by apply_extension before the state match.
+            NoticeAction::StartVerification
+            | NoticeAction::RequestExtension { .. }
+            | NoticeAction::GrantExtension { .. }
+            | NoticeAction::RefuseExtension { .. }
+            | NoticeAction::Extend { .. } => {}
         }
         self.state = to;
         self.history.push(NoticeEvent {
@@ -485,6 +551,7 @@ impl Notice {
             from,
             to,
             comment,
+            deadline: None,
         });
         Ok(())
     }
@@ -504,10 +571,14 @@ impl Notice {
             from: self.state,
             to: self.state,
             comment: format!("督办 level {level}"),
+            deadline: None,
         });
         level
     }
 }
+
+mod extension;
+pub use extension::DeadlineChange;
 
 #[cfg(test)]
 mod tests;

@@ -2,15 +2,19 @@
 //! by e-mail (a small SMTP client over tokio) and webhooks (generic JSON, DingTalk, WeCom and Feishu
 //! robots), with retries, exponential backoff and a delivery log.
 //!
-//! HTTPS webhooks use rustls with the ring provider and the webpki root store, configured per client.
+//! HTTPS webhooks use rustls with the ring provider and the webpki root store, configured per client;
+//! DingTalk and Feishu robots with a `secret` are signed ([`dingtalk_sign`], [`feishu_sign`]). E-mail speaks STARTTLS or
+//! implicit TLS (see [`SmtpConfig`]).
 
 mod message;
 mod smtp;
 mod webhook;
 
 pub use message::Notification;
-pub use smtp::{SmtpConfig, SmtpError, send_mail};
-pub use webhook::{WebhookConfig, WebhookError, WebhookFormat, post_webhook};
+pub use smtp::{SmtpConfig, SmtpError, SmtpTls, send_mail};
+pub use webhook::{
+    WebhookConfig, WebhookError, WebhookFormat, dingtalk_sign, feishu_sign, post_webhook,
+};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -56,6 +60,9 @@ pub struct NotifyConfig {
     pub smtp: Option<SmtpConfig>,
     /// Webhooks that receive every (or selected) event.
     pub webhooks: Vec<WebhookConfig>,
+    /// The analysts' channel by e-mail: addresses told of what waits for an analyst (extension
+    /// requests) and of risk acceptances ending.
+    pub analyst_emails: Vec<String>,
     /// Retry schedule.
     pub retry: RetryPolicy,
 }
@@ -92,8 +99,12 @@ impl Notifier {
     /// A notifier for `config`.
     ///
     /// # Errors
-    /// The HTTP client could not be built (TLS set-up).
+    /// The HTTP client could not be built (TLS set-up), or a webhook has a `secret` its format does not
+    /// sign with.
     pub fn new(config: NotifyConfig) -> Result<Notifier, WebhookError> {
+        for hook in &config.webhooks {
+            hook.validate()?;
+        }
         // An explicit rustls configuration (ring, webpki roots), so no process-wide provider is needed.
         let roots = rustls::RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
@@ -196,5 +207,9 @@ trait RetryableError {
     fn retryable(&self) -> bool;
 }
 
+#[cfg(test)]
+mod sign_tests;
+#[cfg(test)]
+mod smtp_tls_tests;
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
-fn notification(event: LoopEventKind) -> Notification {
+pub(super) fn notification(event: LoopEventKind) -> Notification {
     Notification {
         event,
         number: "2026-0042".into(),
@@ -73,9 +73,34 @@ async fn smtp_sink(rcpt_code: u16) -> (u16, Arc<Mutex<Vec<String>>>) {
     (port, got)
 }
 
+/// Reads one HTTP request: its target (path and query) and its body.
+pub(super) async fn read_request<R: tokio::io::AsyncBufRead + Unpin>(
+    r: &mut R,
+) -> (String, String) {
+    let mut request_line = String::new();
+    r.read_line(&mut request_line).await.unwrap();
+    let target = request_line.split(' ').nth(1).unwrap_or("").to_owned();
+    let mut len = 0usize;
+    loop {
+        let mut line = String::new();
+        r.read_line(&mut line).await.unwrap();
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            len = v.trim().parse().unwrap();
+        }
+    }
+    let mut buf = vec![0u8; len];
+    r.read_exact(&mut buf).await.unwrap();
+    (target, String::from_utf8(buf).unwrap())
+}
+
 /// A tiny HTTP server that answers with the scripted (status, body) pairs in turn (the last repeats)
 /// and records each request body.
-async fn webhook_receiver(script: Vec<(u16, &'static str)>) -> (String, Arc<Mutex<Vec<String>>>) {
+pub(super) async fn webhook_receiver(
+    script: Vec<(u16, &'static str)>,
+) -> (String, Arc<Mutex<Vec<String>>>) {
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!(
         "http://{}/hook?access_token=secret",
@@ -90,21 +115,8 @@ async fn webhook_receiver(script: Vec<(u16, &'static str)>) -> (String, Arc<Mute
             let (status, body) = script[i.min(script.len() - 1)];
             i += 1;
             let (r, mut w) = s.into_split();
-            let mut r = BufReader::new(r);
-            let mut len = 0usize;
-            loop {
-                let mut line = String::new();
-                r.read_line(&mut line).await.unwrap();
-                if line == "\r\n" || line.is_empty() {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap();
-                }
-            }
-            let mut buf = vec![0u8; len];
-            r.read_exact(&mut buf).await.unwrap();
-            g.lock().unwrap().push(String::from_utf8(buf).unwrap());
+            let (_, got_body) = read_request(&mut BufReader::new(r)).await;
+            g.lock().unwrap().push(got_body);
             let resp = format!(
                 "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                 body.len()
@@ -115,7 +127,7 @@ async fn webhook_receiver(script: Vec<(u16, &'static str)>) -> (String, Arc<Mute
     (url, got)
 }
 
-fn quick_retry() -> RetryPolicy {
+pub(super) fn quick_retry() -> RetryPolicy {
     RetryPolicy {
         attempts: 3,
         base_backoff_ms: 5,
@@ -123,10 +135,12 @@ fn quick_retry() -> RetryPolicy {
     }
 }
 
-fn smtp(port: u16) -> SmtpConfig {
+pub(super) fn smtp(port: u16) -> SmtpConfig {
     SmtpConfig {
         host: "127.0.0.1".into(),
         port,
+        tls: SmtpTls::None,
+        ca_file: None,
         from: "taishi@authority.example".into(),
         helo: "test".into(),
         username: None,
@@ -143,6 +157,7 @@ async fn email_reaches_the_sink_with_encoded_subject_and_body() {
         smtp: Some(smtp(port)),
         webhooks: vec![],
         retry: quick_retry(),
+        analyst_emails: vec![],
     })
     .unwrap();
     let recs = n
@@ -182,6 +197,7 @@ async fn permanent_smtp_rejection_is_not_retried_and_bad_addresses_never_sent() 
         smtp: Some(smtp(port)),
         webhooks: vec![],
         retry: quick_retry(),
+        analyst_emails: vec![],
     })
     .unwrap();
     let recs = n
@@ -206,6 +222,7 @@ async fn permanent_smtp_rejection_is_not_retried_and_bad_addresses_never_sent() 
         smtp: Some(smtp(port)),
         webhooks: vec![],
         retry: quick_retry(),
+        analyst_emails: vec![],
     })
     .unwrap();
     let recs = n
@@ -226,11 +243,13 @@ async fn webhooks_retry_with_backoff_and_speak_robot_formats() {
         url: url.into(),
         format,
         events: vec![],
+        secret: None,
     };
     let n = Notifier::new(NotifyConfig {
         smtp: None,
         webhooks: vec![hook("ding", WebhookFormat::Dingtalk, &url)],
         retry: quick_retry(),
+        analyst_emails: vec![],
     })
     .unwrap();
     let recs = n
@@ -273,6 +292,7 @@ async fn webhooks_retry_with_backoff_and_speak_robot_formats() {
             hook("wecom", WebhookFormat::Wecom, &url4),
         ],
         retry: quick_retry(),
+        analyst_emails: vec![],
     })
     .unwrap();
     let recs = n
