@@ -10,6 +10,7 @@ pub mod attribution;
 mod error;
 mod loop_store;
 mod observation_store;
+mod settings_store;
 mod sql;
 mod traits;
 pub mod transfer;
@@ -22,6 +23,7 @@ pub use observation_store::{
     AvailabilityCounts, AvailabilityDay, AvailabilitySpan, Observation, ObservationOutcome,
     ObservationQuery, ObservationStore, StoredObservation,
 };
+pub use settings_store::{SettingChange, SettingsStore, StoredSetting};
 pub use traits::{
     AccessStore, AttributionEntry, AuditStore, DeleteMode, NewAudit, RegistryStore, Store,
 };

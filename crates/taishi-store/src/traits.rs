@@ -224,7 +224,14 @@ pub struct NewAudit {
 /// [`crate::open`].
 #[async_trait]
 pub trait Store:
-    RegistryStore + AccessStore + AuditStore + crate::LoopStore + crate::ObservationStore + Send + Sync
+    RegistryStore
+    + AccessStore
+    + AuditStore
+    + crate::LoopStore
+    + crate::ObservationStore
+    + crate::SettingsStore
+    + Send
+    + Sync
 {
     /// Which backend this is (`sqlite` or `postgres`), for logs and `/metrics`.
     fn backend(&self) -> &'static str;

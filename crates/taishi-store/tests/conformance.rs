@@ -15,6 +15,8 @@ mod loop_cases;
 mod search_cases;
 #[path = "conformance/observation_cases.rs"]
 mod observation_cases;
+#[path = "conformance/settings_cases.rs"]
+mod settings_cases;
 
 use std::sync::Arc;
 use taishi_store::{OpenOptions, Store};
@@ -156,4 +158,10 @@ conformance!(
     asset_text_search_finds_substrings,
     asset_tags_filter_exactly,
     list_totals_follow_filters,
+);
+
+// Run-time settings saved by administrators (migration 0103).
+conformance!(
+    settings: settings_cases =>
+    settings_save_replace_delete_with_audit,
 );

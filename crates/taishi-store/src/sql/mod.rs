@@ -13,6 +13,7 @@ mod loop_notices;
 mod observations;
 mod orgs;
 mod rows;
+mod settings;
 
 use crate::error::{StoreError, StoreResult};
 use crate::traits::{
