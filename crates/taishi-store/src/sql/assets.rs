@@ -232,13 +232,29 @@ impl SqlStore {
         tx.commit().await
     }
 
-    /// The conditions of `f` (shared by the list and its count).
-    async fn asset_where(&self, f: &AssetFilter) -> StoreResult<Where> {
+    /// The FROM clause, id column and conditions of `f`, shared by the list and its count. With a tag
+    /// the query walks `asset_tags` in `(tag, asset_id)` order, so a keyset page reads only its rows.
+    async fn asset_query(
+        &self,
+        f: &AssetFilter,
+    ) -> StoreResult<(&'static str, &'static str, Where)> {
         let mut w = Where::default();
-        if let Some(root) = f.within {
-            let (lo, hi) = self.subtree_of(root).await?;
+        let (from, id_col) = match f.tag.as_deref().map(str::trim) {
+            Some(t) => {
+                // exact, case-insensitive: `asset_tags` holds each tag trimmed and lower-cased
+                w.push("t.tag = lower(?)", args![t]);
+                (
+                    "assets JOIN asset_tags t ON t.asset_id = assets.id",
+                    "t.asset_id",
+                )
+            }
+            None => ("assets", "id"),
+        };
+        if let Some(root) = f.within
+            && let Some((lo, hi)) = self.subtree_unless_all(root).await?
+        {
             w.push(
-                "org_id IN (SELECT id FROM orgs WHERE path >= ? AND path < ?)",
+                "org_id IN (SELECT o.id FROM orgs o WHERE o.path >= ? AND o.path < ?)",
                 args![lo, hi],
             );
         }
@@ -247,13 +263,6 @@ impl SqlStore {
         }
         if let Some(k) = f.kind {
             w.push("kind = ?", args![k.as_str()]);
-        }
-        if let Some(t) = f.tag.as_deref().map(str::trim) {
-            // exact, case-insensitive: `asset_tags` holds each tag trimmed and lower-cased
-            w.push(
-                "id IN (SELECT asset_id FROM asset_tags WHERE tag = lower(?))",
-                args![t],
-            );
         }
         if let Some(c) = f.critical_infrastructure {
             w.push("critical_infrastructure = ?", args![c]);
@@ -264,7 +273,7 @@ impl SqlStore {
         if let Some(q) = f.q.as_deref().filter(|q| !q.is_empty()) {
             push_text_search(&mut w, self.db.backend(), q);
         }
-        Ok(w)
+        Ok((from, id_col, w))
     }
 
     pub(crate) async fn asset_list(
@@ -272,9 +281,9 @@ impl SqlStore {
         f: &AssetFilter,
         page: Page,
     ) -> StoreResult<Paged<Asset>> {
-        let mut w = self.asset_where(f).await?;
-        let tail = w.page("id", page);
-        let sql = format!("SELECT {ASSET_COLS} FROM assets {} {tail}", w.sql());
+        let (from, id_col, mut w) = self.asset_query(f).await?;
+        let tail = w.page(id_col, page);
+        let sql = format!("SELECT {ASSET_COLS} FROM {from} {} {tail}", w.sql());
         let rows = self.db.all(&sql, w.args).await?;
         let items = rows
             .iter()
@@ -284,8 +293,8 @@ impl SqlStore {
     }
 
     pub(crate) async fn asset_count(&self, f: &AssetFilter) -> StoreResult<u64> {
-        let w = self.asset_where(f).await?;
-        count_where(&self.db, "assets", w).await
+        let (from, _, w) = self.asset_query(f).await?;
+        count_where(&self.db, from, w).await
     }
 
     pub(crate) async fn asset_attribution_entries(&self) -> StoreResult<Vec<AttributionEntry>> {
@@ -465,7 +474,7 @@ fn push_text_search(w: &mut Where, backend: Backend, q: &str) {
         // one FTS5 phrase: the text between double quotes, with `"` doubled, is matched literally
         let phrase = format!("\"{}\"", q.replace('"', "\"\""));
         w.push(
-            "id IN (SELECT rowid FROM asset_search WHERE asset_search MATCH ?)",
+            "assets.id IN (SELECT rowid FROM asset_search WHERE asset_search MATCH ?)",
             args![phrase],
         );
     } else {

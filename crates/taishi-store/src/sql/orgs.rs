@@ -149,6 +149,28 @@ impl SqlStore {
         Ok(subtree_range(&path))
     }
 
+    /// Like [`SqlStore::subtree_of`], but `None` when the subtree holds every org (its root is the only
+    /// root): then "within" filters nothing, and leaving the condition out spares the query a list of
+    /// every org id.
+    pub(crate) async fn subtree_unless_all(
+        &self,
+        root: OrgId,
+    ) -> StoreResult<Option<(String, String)>> {
+        let row = self
+            .db
+            .opt(
+                "SELECT path, (parent_id IS NULL AND NOT EXISTS \
+                 (SELECT 1 FROM orgs r WHERE r.parent_id IS NULL AND r.id <> $1)) \
+                 FROM orgs WHERE id = $1",
+                args![root.0],
+            )
+            .await?
+            .ok_or_else(|| StoreError::not_found("org", root))?;
+        let path = row.text(0)?;
+        let everything = row.bool(1)?;
+        Ok((!everything).then(|| subtree_range(&path)))
+    }
+
     pub(crate) async fn org_create(&self, actor: &Actor, input: OrgInput) -> StoreResult<Org> {
         input.validate().map_err(StoreError::Invalid)?;
         let mut tx = self.db.begin().await?;

@@ -277,6 +277,25 @@ pub async fn list_totals_follow_filters(s: &dyn Store) {
     named(s, b.id, AssetKind::Domain, "b.cn", "", &[]).await;
     let everything = AssetFilter::default();
     assert_eq!(s.count_assets(&everything).await.unwrap(), 8);
+    // a whole single-root tree filters nothing; a second root makes "within" count again
+    let under_d = AssetFilter {
+        within: Some(d.id),
+        ..Default::default()
+    };
+    assert_eq!(matching(s, under_d.clone()).await.len(), 8);
+    let other_root = crate::cases::org(s, "E", None).await;
+    named(s, other_root.id, AssetKind::Domain, "e.cn", "", &["x"]).await;
+    assert_eq!(matching(s, under_d.clone()).await.len(), 8);
+    let x_in_d = AssetFilter {
+        within: Some(d.id),
+        tag: Some("x".into()),
+        ..Default::default()
+    };
+    assert_eq!(matching(s, x_in_d).await.len(), 7);
+    assert_eq!(s.count_assets(&everything).await.unwrap(), 9);
+    s.delete_org(&actor(), other_root.id, taishi_store::DeleteMode::Cascade)
+        .await
+        .unwrap();
     let in_a = AssetFilter {
         within: Some(a.id),
         ..Default::default()
@@ -399,5 +418,6 @@ pub async fn list_totals_follow_filters(s: &dyn Store) {
         entity_type: Some("asset".into()),
         ..Default::default()
     };
-    assert_eq!(s.count_audit(&asset_audit).await.unwrap(), 8);
+    // eight assets in D and e.cn (its cascade delete is recorded as one org change)
+    assert_eq!(s.count_audit(&asset_audit).await.unwrap(), 9);
 }
