@@ -158,6 +158,7 @@ conformance!(
     asset_text_search_finds_substrings,
     asset_tags_filter_exactly,
     list_totals_follow_filters,
+    deleted_ids_are_never_reused,
 );
 
 // Run-time settings saved by administrators (migration 0103).

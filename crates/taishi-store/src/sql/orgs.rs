@@ -14,16 +14,30 @@ pub(crate) async fn alloc_ids(tx: &mut Tx, table: &str, n: usize) -> StoreResult
         return Ok(Vec::new());
     }
     match tx.backend() {
-        // one writer at a time, so max(id) is stable until commit
+        // one writer at a time, so the watermark is stable until commit; it only grows, so an id
+        // whose row was deleted is never handed out again (migration 0004)
         Backend::Sqlite => {
             let row = tx
-                .opt(&format!("SELECT COALESCE(MAX(id), 0) FROM {table}"), vec![])
+                .opt(
+                    &format!(
+                        "SELECT max(COALESCE((SELECT last_id FROM id_watermarks WHERE tbl = $1), 0), \
+                         COALESCE((SELECT MAX(id) FROM {table}), 0))"
+                    ),
+                    args![table],
+                )
                 .await?;
             let max = match row {
                 Some(r) => r.i64(0)?,
                 None => 0,
             };
-            Ok((1..=n as i64).map(|i| max + i).collect())
+            let last = max + n as i64;
+            tx.exec(
+                "INSERT INTO id_watermarks (tbl, last_id) VALUES ($1, $2) \
+                 ON CONFLICT (tbl) DO UPDATE SET last_id = excluded.last_id",
+                args![table, last],
+            )
+            .await?;
+            Ok((max + 1..=last).collect())
         }
         Backend::Postgres => {
             let rows = tx

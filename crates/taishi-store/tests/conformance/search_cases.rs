@@ -1,5 +1,5 @@
 //! Conformance cases for asset text search (FTS5 trigram on SQLite, pg_trgm on PostgreSQL), the
-//! `asset_tags` table behind the tag filter, and the list totals (`count_*`).
+//! `asset_tags` table behind the tag filter, the list totals (`count_*`), and ids never being reused.
 
 use crate::cases::{actor, asset_input, tree};
 use taishi_model::*;
@@ -420,4 +420,73 @@ pub async fn list_totals_follow_filters(s: &dyn Store) {
     };
     // eight assets in D and e.cn (its cascade delete is recorded as one org change)
     assert_eq!(s.count_audit(&asset_audit).await.unwrap(), 9);
+}
+
+pub async fn deleted_ids_are_never_reused(s: &dyn Store) {
+    let (d, a, _b, _a1, _b1) = tree(s).await;
+    // delete the newest org, asset and software line, then create again: fresh ids each time, so the
+    // audit log never names two entities with one id
+    let last_org = crate::cases::org(s, "Z", Some(a.id)).await;
+    let x = named(s, a.id, AssetKind::Domain, "x.cn", "", &[]).await;
+    let sw = s
+        .add_software(
+            &actor(),
+            x.id,
+            SoftwareInput {
+                vendor: "v".into(),
+                product: "p".into(),
+                version: "1".into(),
+                cpe: None,
+            },
+        )
+        .await
+        .unwrap();
+    s.delete_software(&actor(), sw.id).await.unwrap();
+    s.delete_asset(&actor(), x.id).await.unwrap();
+    s.delete_org(&actor(), last_org.id, taishi_store::DeleteMode::Refuse)
+        .await
+        .unwrap();
+    let org2 = crate::cases::org(s, "Z2", Some(d.id)).await;
+    let y = named(s, a.id, AssetKind::Domain, "y.cn", "", &[]).await;
+    let sw2 = s
+        .add_software(
+            &actor(),
+            y.id,
+            SoftwareInput {
+                vendor: "v".into(),
+                product: "p".into(),
+                version: "1".into(),
+                cpe: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(org2.id > last_org.id, "{} reused", last_org.id);
+    assert!(y.id > x.id, "{} reused", x.id);
+    assert!(sw2.id > sw.id, "{} reused", sw.id);
+    // the same through import
+    let doc = RegistryDocument {
+        version: 1,
+        orgs: vec![],
+        assets: vec![AssetRecord {
+            org: d.code.clone(),
+            kind: AssetKind::Domain,
+            identity: "z.cn".into(),
+            name: String::new(),
+            tags: vec![],
+            mlps_level: None,
+            critical_infrastructure: false,
+            notes: String::new(),
+            software: None,
+            origin: Origin::default(),
+        }],
+    };
+    s.delete_asset(&actor(), y.id).await.unwrap();
+    s.import_registry(&actor(), &doc).await.unwrap();
+    let z = s
+        .find_asset(AssetKind::Domain, "z.cn", None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(z.id > y.id, "{} reused by import", y.id);
 }
