@@ -215,31 +215,46 @@ pub fn availability_percent(samples: &[Sample], slow_ms: u64) -> Option<f64> {
     Some(good as f64 * 100.0 / samples.len() as f64)
 }
 
+/// The government-site rule's latency limit: an answer slower than this counts as a failed request.
+pub const GOV_SLOW_MS: u64 = 15_000;
+/// Fewest requests in a week for a verdict of the government-site rule (7 days × 20 a day).
+pub const GOV_MIN_RUNS: u64 = 140;
+
 /// 国办秘函〔2019〕19号: monitored one week with at least 20 requests a day, the site fails when
 /// requests that fail or take over 15 s are ≥ 5 %. `samples` are one week's; fewer than
 /// `7 × 20` samples give no verdict.
 pub fn gov_rule(target: &Target, samples: &[Sample]) -> Option<crate::model::ProbeFinding> {
-    if samples.len() < 140 {
-        return None;
-    }
     let bad = samples
         .iter()
-        .filter(|s| !s.up || s.latency_ms > 15_000)
+        .filter(|s| !s.up || s.latency_ms > GOV_SLOW_MS)
         .count();
-    let share = bad as f64 / samples.len() as f64;
-    (share >= 0.05).then(|| {
+    gov_rule_verdict(target, bad as u64, samples.len() as u64).flatten()
+}
+
+/// The government-site rule over a week's counts (`bad` requests failed or slower than
+/// [`GOV_SLOW_MS`], of `total`), as the scheduler aggregates them from stored observations: `None`
+/// without a verdict (fewer than [`GOV_MIN_RUNS`]), else the finding when the rule fails.
+pub fn gov_rule_verdict(
+    target: &Target,
+    bad: u64,
+    total: u64,
+) -> Option<Option<crate::model::ProbeFinding>> {
+    if total < GOV_MIN_RUNS {
+        return None;
+    }
+    let share = bad as f64 / total as f64;
+    Some((share >= 0.05).then(|| {
         let text = format!(
-            "{bad} of {} requests failed or took over 15 s ({:.1} %)",
-            samples.len(),
+            "{bad} of {total} requests failed or took over 15 s ({:.1} %)",
             share * 100.0
         );
         GOV_UNREACHABLE.finding(
             target,
             "",
             text,
-            json!({"bad": bad, "total": samples.len(), "share": share}),
+            json!({"bad": bad, "total": total, "share": share}),
         )
-    })
+    }))
 }
 
 #[cfg(test)]

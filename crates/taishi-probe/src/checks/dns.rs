@@ -1,14 +1,20 @@
-//! DNS and mail: A/AAAA resolution, CAA, MX, SPF, DMARC and whether the zone is DNSSEC-signed
-//! (DNSKEY present). Lookups go to a configurable name server; the verdicts are pure functions of
-//! the record texts so they are tested without a network.
+//! DNS and mail: A/AAAA resolution, CAA, MX, SPF, DMARC and DNSSEC: whether the zone is signed
+//! (DNSKEY present) and whether its address records validate (a second, validating resolver checks the
+//! signatures up a chain of trust to a configurable anchor, by default the IANA root KSKs). Lookups go
+//! to a configurable name server; the mail verdicts are pure functions of the record texts so they are
+//! tested without a network, the DNSSEC verdict of the validator's proofs ([`dnssec_verdict`]).
 
 use hickory_resolver::config::{NameServerConfig, ResolverConfig};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::{DnsError, NetError};
+use hickory_resolver::proto::dnssec::{Proof, TrustAnchors};
 use hickory_resolver::proto::rr::RecordType;
 use hickory_resolver::{Resolver, TokioResolver};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::Arc;
 use taishi_model::Severity;
 
 use crate::model::{BoxFuture, Check, CheckOutput, FindingKind, ProbeFinding, Schedule};
@@ -22,6 +28,10 @@ pub struct DnsConfig {
     pub schedule: Schedule,
     /// Name server to ask; the system resolver when absent.
     pub nameserver: Option<SocketAddr>,
+    /// DNSSEC trust anchors as DNSKEY records in zone-file syntax (`. 172800 IN DNSKEY 257 3 8 …`,
+    /// one per line; a record at a zone below the root anchors that zone); absent: the IANA root
+    /// key-signing keys (KSK-2017, tag 20326, and KSK-2024, tag 38696).
+    pub trust_anchor: Option<String>,
 }
 
 impl Default for DnsConfig {
@@ -29,6 +39,7 @@ impl Default for DnsConfig {
         DnsConfig {
             schedule: Schedule::new(86_400, 20_000),
             nameserver: None,
+            trust_anchor: None,
         }
     }
 }
@@ -40,7 +51,33 @@ impl DnsConfig {
             check: "dns",
             reason: e,
         };
-        let resolver: TokioResolver = match self.nameserver {
+        let anchors = match &self.trust_anchor {
+            Some(text) => {
+                TrustAnchors::from_str(text).map_err(|e| bad(format!("trust_anchor: {e}")))?
+            }
+            None => TrustAnchors::default(),
+        };
+        if anchors.is_empty()
+            && self
+                .trust_anchor
+                .as_deref()
+                .is_some_and(|t| !t.contains("DNSKEY"))
+        {
+            return Err(bad("trust_anchor: no DNSKEY record".into()));
+        }
+        let resolver = self.resolver(None).map_err(bad)?;
+        let validating = self.resolver(Some(Arc::new(anchors))).map_err(bad)?;
+        Ok(Dns {
+            cfg: self.clone(),
+            resolver,
+            validating,
+        })
+    }
+
+    /// A resolver asking the configured name server (or the system's), validating DNSSEC against
+    /// `anchors` when given.
+    fn resolver(&self, anchors: Option<Arc<TrustAnchors>>) -> Result<TokioResolver, String> {
+        let mut builder = match self.nameserver {
             Some(addr) => {
                 let mut ns = NameServerConfig::udp_and_tcp(addr.ip());
                 for c in &mut ns.connections {
@@ -50,18 +87,13 @@ impl DnsConfig {
                     ResolverConfig::from_name_servers(vec![ns]),
                     TokioRuntimeProvider::default(),
                 )
-                .build()
-                .map_err(|e| bad(e.to_string()))?
             }
-            None => Resolver::builder_tokio()
-                .map_err(|e| bad(e.to_string()))?
-                .build()
-                .map_err(|e| bad(e.to_string()))?,
+            None => Resolver::builder_tokio().map_err(|e| e.to_string())?,
         };
-        Ok(Dns {
-            cfg: self.clone(),
-            resolver,
-        })
+        if let Some(a) = anchors {
+            builder = builder.with_trust_anchor(a);
+        }
+        builder.build().map_err(|e| e.to_string())
     }
 }
 
@@ -69,6 +101,7 @@ impl DnsConfig {
 pub struct Dns {
     cfg: DnsConfig,
     resolver: TokioResolver,
+    validating: TokioResolver,
 }
 
 impl std::fmt::Debug for Dns {
@@ -149,6 +182,16 @@ pub const DNSSEC_MISSING: FindingKind = kind(
     "在权威 DNS 上启用 DNSSEC 签名，并在上级域提交 DS 记录。",
     "Sign the zone with DNSSEC and publish the DS record at the parent.",
 );
+/// Signed, but the signatures do not validate.
+pub const DNSSEC_BOGUS: FindingKind = kind(
+    "dns.dnssec.bogus",
+    Severity::High,
+    "DNSSEC 签名验证失败（签名无效或已过期）",
+    "DNSSEC validation fails (bad or expired signatures)",
+    "立即检查权威 DNS 的签名：重新签名区域、确认签名未过期且 DNSKEY 与上级域 DS 一致；验证失败会使开启 DNSSEC 验证的解析器拒绝解析该域名。",
+    "Re-sign the zone now: make sure signatures are current and the DNSKEY matches the DS at the parent; validating resolvers refuse the name while validation fails.",
+);
+
 /// Does not resolve.
 pub const NO_ADDRESS: FindingKind = kind(
     "dns.resolve.none",
@@ -213,7 +256,81 @@ pub fn evaluate_dmarc(txts: &[String]) -> Option<(&'static FindingKind, String)>
     }
 }
 
+/// What DNSSEC validation of a zone found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DnssecStatus {
+    /// No DNSKEY at the zone apex.
+    Unsigned,
+    /// The address records validate up to a trust anchor.
+    Secure,
+    /// DNSKEY present, but no chain of trust reaches an anchor (no DS at the parent).
+    Insecure,
+    /// Signatures present but invalid or expired, or the chain is broken.
+    Bogus,
+    /// The validator reached no verdict (no answer, time-out).
+    Indeterminate,
+}
+
+impl DnssecStatus {
+    /// `unsigned`, `secure`, `insecure`, `bogus` or `indeterminate`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DnssecStatus::Unsigned => "unsigned",
+            DnssecStatus::Secure => "secure",
+            DnssecStatus::Insecure => "insecure",
+            DnssecStatus::Bogus => "bogus",
+            DnssecStatus::Indeterminate => "indeterminate",
+        }
+    }
+}
+
+/// The DNSSEC verdict from whether a DNSKEY is published and the validator's proofs of the address
+/// records: every record secure is secure, any bogus is bogus, otherwise insecure (or indeterminate
+/// without any proof).
+pub fn dnssec_verdict(has_dnskey: bool, proofs: &[Proof]) -> DnssecStatus {
+    if !has_dnskey {
+        DnssecStatus::Unsigned
+    } else if proofs.iter().any(|p| p.is_bogus()) {
+        DnssecStatus::Bogus
+    } else if proofs.is_empty() || proofs.iter().all(|p| p.is_indeterminate()) {
+        DnssecStatus::Indeterminate
+    } else if proofs.iter().all(|p| p.is_secure()) {
+        DnssecStatus::Secure
+    } else {
+        DnssecStatus::Insecure
+    }
+}
+
 impl Dns {
+    /// Validates the address records of `domain` (signed: `has_dnskey`); returns the verdict and the
+    /// validator's error, if it gave one.
+    async fn validate(&self, domain: &str, has_dnskey: bool) -> (DnssecStatus, Option<String>) {
+        if !has_dnskey {
+            return (DnssecStatus::Unsigned, None);
+        }
+        match self.validating.lookup(domain, RecordType::A).await {
+            Ok(l) => {
+                let proofs: Vec<Proof> = l
+                    .answers()
+                    .iter()
+                    .filter(|r| r.record_type() == RecordType::A)
+                    .map(|r| r.proof)
+                    .collect();
+                (dnssec_verdict(true, &proofs), None)
+            }
+            // The validator refuses what fails validation; any other error (time-out, refused)
+            // gives no verdict rather than a false alarm.
+            Err(e) => {
+                let status = match &e {
+                    NetError::Dns(DnsError::DnssecBogus) => DnssecStatus::Bogus,
+                    NetError::Dns(DnsError::Nsec { proof, .. }) => dnssec_verdict(true, &[*proof]),
+                    _ => DnssecStatus::Indeterminate,
+                };
+                (status, Some(e.to_string()))
+            }
+        }
+    }
+
     async fn texts(&self, name: &str, t: RecordType) -> Vec<String> {
         match self.resolver.lookup(name, t).await {
             Ok(l) => l
@@ -277,16 +394,34 @@ impl Check for Dns {
                     json!({}),
                 ));
             }
-            if dnskey.is_empty() {
-                findings.push(DNSSEC_MISSING.finding(
+            let (status, why) = self.validate(domain, !dnskey.is_empty()).await;
+            match status {
+                DnssecStatus::Unsigned => findings.push(DNSSEC_MISSING.finding(
                     target,
                     "",
                     format!("no DNSKEY for {domain}"),
                     json!({}),
-                ));
+                )),
+                DnssecStatus::Insecure => findings.push(DNSSEC_MISSING.finding(
+                    target,
+                    "",
+                    format!("{domain} publishes a DNSKEY but no chain of trust reaches an anchor (no DS at the parent)"),
+                    json!({"dnssec": status.as_str()}),
+                )),
+                DnssecStatus::Bogus => findings.push(DNSSEC_BOGUS.finding(
+                    target,
+                    "",
+                    format!(
+                        "the address records of {domain} fail DNSSEC validation{}",
+                        why.as_deref().map(|w| format!(": {w}")).unwrap_or_default()
+                    ),
+                    json!({"dnssec": status.as_str(), "error": why}),
+                )),
+                DnssecStatus::Secure | DnssecStatus::Indeterminate => {}
             }
             Ok((
-                json!({"a": a, "aaaa": aaaa, "caa": caa, "mx": mx, "txt": txt, "dmarc": dmarc, "dnssec_signed": !dnskey.is_empty()}),
+                json!({"a": a, "aaaa": aaaa, "caa": caa, "mx": mx, "txt": txt, "dmarc": dmarc,
+                    "dnssec_signed": !dnskey.is_empty(), "dnssec": status.as_str(), "dnssec_error": why}),
                 findings,
             ))
         })
@@ -299,6 +434,30 @@ mod tests {
 
     fn s(v: &[&str]) -> Vec<String> {
         v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn dnssec_verdicts() {
+        use DnssecStatus::*;
+        assert_eq!(dnssec_verdict(false, &[Proof::Secure]), Unsigned);
+        assert_eq!(
+            dnssec_verdict(true, &[Proof::Secure, Proof::Secure]),
+            Secure
+        );
+        assert_eq!(dnssec_verdict(true, &[Proof::Secure, Proof::Bogus]), Bogus);
+        assert_eq!(dnssec_verdict(true, &[Proof::Insecure]), Insecure);
+        assert_eq!(dnssec_verdict(true, &[]), Indeterminate);
+        assert_eq!(dnssec_verdict(true, &[Proof::Indeterminate]), Indeterminate);
+    }
+
+    #[test]
+    fn trust_anchor_text_is_checked_when_built() {
+        let bad = DnsConfig {
+            trust_anchor: Some("example. 3600 IN DNSKEY 257 3 13 not-base64!".into()),
+            ..DnsConfig::default()
+        };
+        let e = bad.build().unwrap_err().to_string();
+        assert!(e.contains("trust_anchor"), "{e}");
     }
 
     #[test]

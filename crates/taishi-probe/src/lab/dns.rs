@@ -1,7 +1,12 @@
 //! The lab's tiny authoritative DNS server (UDP, 127.0.0.1): two zones, one with good mail and
-//! CA records, one without, so the DNS check can be tested with no network.
+//! CA records, one without, so the DNS check can be tested with no network; and three DNSSEC zones
+//! (signed correctly, with a broken signature, with an expired one — [`sec`]) whose answers carry
+//! RRSIGs, validated against the lab's own trust anchor ([`sec::trust_anchor`]).
 
-use hickory_resolver::proto::op::{Message, MessageType, OpCode, ResponseCode};
+#[path = "dns_sec.rs"]
+pub mod sec;
+
+use hickory_resolver::proto::op::{Edns, Message, MessageType, OpCode, ResponseCode};
 use hickory_resolver::proto::rr::rdata::{A, CAA, MX, TXT};
 use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -21,6 +26,8 @@ fn answers(name: &str, t: RecordType) -> Vec<RData> {
     let txt = |s: &str| RData::TXT(TXT::new(vec![s.to_string()]));
     match (n.as_str(), t) {
         (GOOD_ZONE | WEAK_ZONE, RecordType::A) => vec![RData::A(A(Ipv4Addr::new(127, 0, 0, 1)))],
+        (z, RecordType::A) if sec::is_signed(z) => vec![RData::A(A(Ipv4Addr::new(127, 0, 0, 1)))],
+        (z, RecordType::DNSKEY) if sec::is_signed(z) => sec::dnskeys(z),
         (GOOD_ZONE, RecordType::TXT) => vec![txt("v=spf1 mx -all")],
         ("_dmarc.good.lab.test", RecordType::TXT) => {
             vec![txt("v=DMARC1; p=reject; rua=mailto:dmarc@good.lab.test")]
@@ -53,8 +60,20 @@ pub fn respond(packet: &[u8]) -> Option<Vec<u8>> {
     } else {
         ResponseCode::NXDomain
     };
-    for rdata in answers(&name, query.query_type()) {
-        m.add_answer(Record::from_rdata(query.name().clone(), 60, rdata));
+    let records: Vec<Record> = answers(&name, query.query_type())
+        .into_iter()
+        .map(|rdata| Record::from_rdata(query.name().clone(), sec::ttl(), rdata))
+        .collect();
+    let sig = sec::rrsig(query.name(), query.query_type(), &records);
+    m.add_answers(records);
+    if let Some(rrsig) = sig {
+        m.add_answer(rrsig);
+    }
+    if let Some(e) = &q.edns {
+        let mut edns = Edns::new();
+        edns.set_max_payload(1232);
+        edns.set_dnssec_ok(e.flags().dnssec_ok);
+        m.set_edns(edns);
     }
     m.add_query(query);
     m.to_vec().ok()
