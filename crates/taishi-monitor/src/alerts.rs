@@ -3,10 +3,17 @@
 //! specific IP/CIDR; host → website host, domain or wildcard), deduplicated by rule, host and time
 //! window: every detection of one rule on one host within one window is one finding whose occurrence
 //! count grows; the next window opens a new one.
+//!
+//! A detection names only the fields behind its match, so [`alerts_from`] reads every event that fired
+//! back from its file (by file, offset and record) and keeps all its fields, up to [`EVENT_LIMIT`]
+//! bytes, in the finding's evidence: the analyst sees the whole event, not just what the rule looked
+//! at. Files are read once each, and only files with detections.
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::path::{Path, PathBuf};
 use taishi_hunt::{Detection, Fired};
 use taishi_loop::LoopService;
 use taishi_model::finding::{IntakeOutcome, Sighting};
@@ -35,10 +42,101 @@ pub struct Alert {
     pub author: Option<String>,
     /// ATT&CK and other tags.
     pub tags: Vec<String>,
+    /// Every field of the event that fired, in reader order, at most [`EVENT_LIMIT`] bytes of names
+    /// and values; empty for a correlation or when the file could not be read again.
+    pub event: Vec<(String, String)>,
+    /// The event was longer than [`EVENT_LIMIT`] and was cut there.
+    pub event_truncated: bool,
 }
 
-/// Converts a hunt's detections into alerts.
+/// Most bytes of names and values of one event an alert keeps; the rest is cut and marked.
+pub const EVENT_LIMIT: usize = 64 * 1024;
+
+/// The mark that ends a value cut at [`EVENT_LIMIT`].
+pub const CUT_MARK: &str = "…[truncated]";
+
+/// The fields of an event, at most `limit` bytes of names and values: the value that crosses the
+/// limit is cut at a character boundary and ends with [`CUT_MARK`], and later fields are left out.
+/// Returns the fields and whether anything was cut.
+pub fn bounded_fields<'a>(
+    fields: impl Iterator<Item = (&'a str, String)>,
+    limit: usize,
+) -> (Vec<(String, String)>, bool) {
+    let mut out = Vec::new();
+    let mut used = 0;
+    for (name, value) in fields {
+        let need = name.len() + value.len();
+        if used + need <= limit {
+            used += need;
+            out.push((name.to_owned(), value));
+            continue;
+        }
+        let room = limit.saturating_sub(used + name.len());
+        if room > 0 {
+            let mut end = room;
+            while !value.is_char_boundary(end) {
+                end -= 1;
+            }
+            out.push((name.to_owned(), format!("{}{CUT_MARK}", &value[..end])));
+        }
+        return (out, true);
+    }
+    (out, false)
+}
+
+/// Where an event of a detection lies: its file, offset and record.
+type Spot = (PathBuf, u64, Option<u64>);
+
+/// The file to open for an event read from `file`: the file itself, or for an entry of a zip archive
+/// (`archive.zip!entry`) the archive.
+fn openable(file: &Path) -> PathBuf {
+    if file.exists() {
+        return file.to_path_buf();
+    }
+    let s = file.to_string_lossy();
+    match s.rfind('!') {
+        Some(i) => PathBuf::from(&s[..i]),
+        None => file.to_path_buf(),
+    }
+}
+
+/// Reads back the events behind `detections` (rules only; correlations span many events): each file
+/// with a detection is read once, keeping the events at the wanted spots.
+fn read_back(detections: &[Detection]) -> HashMap<Spot, (Vec<(String, String)>, bool)> {
+    let mut wanted: HashMap<PathBuf, Vec<Spot>> = HashMap::new();
+    for d in detections {
+        if let (Fired::Rule(_), Some(f)) = (&d.fired, &d.file) {
+            let spot = (f.to_path_buf(), d.offset, d.record);
+            let list = wanted.entry(openable(f)).or_default();
+            if !list.contains(&spot) {
+                list.push(spot);
+            }
+        }
+    }
+    let mut found = HashMap::new();
+    for (path, spots) in wanted {
+        // A file that went away or no longer reads leaves its alerts with the matched fields only.
+        let Ok(src) = taishi_events::Source::open(&path) else {
+            continue;
+        };
+        let mut on_event = |e: &taishi_events::Event| {
+            let spot = (e.meta.file.to_path_buf(), e.meta.offset, e.meta.record);
+            if spots.contains(&spot) && !found.contains_key(&spot) {
+                let fields = e.fields().map(|(n, v)| {
+                    let text = v.as_text().map(|t| t.into_owned()).unwrap_or_default();
+                    (n, text)
+                });
+                found.insert(spot, bounded_fields(fields, EVENT_LIMIT));
+            }
+        };
+        let _ = src.read_all(&mut on_event, &mut |_| {});
+    }
+    found
+}
+
+/// Converts a hunt's detections into alerts, each with its whole event read back from its file.
 pub fn alerts_from(plan: &Plan, detections: &[Detection]) -> Vec<Alert> {
+    let events = read_back(detections);
     detections
         .iter()
         .map(|d| {
@@ -53,6 +151,15 @@ pub fn alerts_from(plan: &Plan, detections: &[Detection]) -> Vec<Alert> {
                 fields.push(("correlation.value".into(), value.to_string()));
                 fields.push(("correlation.events".into(), events.to_string()));
             }
+            let spot = d
+                .file
+                .as_ref()
+                .map(|f| (f.to_path_buf(), d.offset, d.record));
+            let (event, event_truncated) = match (&d.fired, spot) {
+                // Several rules may fire on one event: each alert gets its copy.
+                (Fired::Rule(_), Some(spot)) => events.get(&spot).cloned().unwrap_or_default(),
+                _ => (Vec::new(), false),
+            };
             Alert {
                 rule: m.handle(),
                 title: m.title.clone(),
@@ -63,6 +170,8 @@ pub fn alerts_from(plan: &Plan, detections: &[Detection]) -> Vec<Alert> {
                 origin,
                 author: m.author.clone(),
                 tags: m.tags.clone(),
+                event,
+                event_truncated,
             }
         })
         .collect()
@@ -181,6 +290,7 @@ pub fn sighting(
         evidence: json!({
             "text": format!("{} fired on {host}", alert.title),
             "rule": alert.rule,
+            "title": alert.title,
             "host": host,
             "matched": matched,
             "attributed_to": owner.identity,
@@ -190,6 +300,8 @@ pub fn sighting(
             "author": alert.author,
             "tags": alert.tags,
             "fields": alert.fields.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+            "event": alert.event.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+            "event_truncated": alert.event_truncated,
         }),
         seen_at: at,
     }
@@ -233,4 +345,55 @@ pub async fn ingest_alerts(
         }
     }
     Ok(rep)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(pairs: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+        pairs.iter().map(|(k, v)| (*k, v.to_string())).collect()
+    }
+
+    #[test]
+    fn small_events_are_kept_whole() {
+        let f = fields(&[("EventID", "4625"), ("Image", "C:\\x.exe")]);
+        let (out, cut) = bounded_fields(f.into_iter(), 64);
+        assert!(!cut);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[1], ("Image".into(), "C:\\x.exe".into()));
+    }
+
+    #[test]
+    fn the_value_crossing_the_limit_is_cut_on_a_char_boundary_and_marked() {
+        // 2 + 4 bytes fit; "Cmd" (3) leaves 10 bytes for a value of three-byte characters.
+        let long = "命令行参数很长很长";
+        let f = fields(&[("ID", "4688"), ("Cmd", long), ("After", "x")]);
+        let (out, cut) = bounded_fields(f.into_iter(), 19);
+        assert!(cut);
+        assert_eq!(out.len(), 2, "fields after the cut are left out");
+        assert_eq!(out[1].1, format!("命令行{CUT_MARK}"));
+        let kept: usize = out.iter().map(|(k, v)| k.len() + v.len()).sum();
+        assert!(kept <= 19 + CUT_MARK.len());
+    }
+
+    #[test]
+    fn a_name_that_does_not_fit_ends_the_event() {
+        let f = fields(&[("A", "12345"), ("LongName", "v")]);
+        let (out, cut) = bounded_fields(f.into_iter(), 8);
+        assert!(cut);
+        assert_eq!(out, vec![("A".to_owned(), "12345".to_owned())]);
+    }
+
+    #[test]
+    fn zip_entries_open_their_archive() {
+        assert_eq!(
+            openable(Path::new("/nonexistent/logs.zip!inner/sec.jsonl")),
+            PathBuf::from("/nonexistent/logs.zip")
+        );
+        assert_eq!(
+            openable(Path::new("/nonexistent/a.jsonl")),
+            PathBuf::from("/nonexistent/a.jsonl")
+        );
+    }
 }

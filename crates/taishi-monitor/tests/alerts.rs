@@ -135,6 +135,15 @@ async fn detections_are_attributed_and_deduplicated_per_rule_host_and_window() {
     assert_eq!(t.len(), 1);
     assert_eq!(t[0].org, town.id, "the most specific registration wins");
     assert_eq!(t[0].evidence["matched"], "10.1.2.3");
+    // The whole event is kept, not only the fields the rule matched on.
+    let event = t[0].evidence["event"].as_array().unwrap();
+    let has = |k: &str, v: &str| event.iter().any(|p| p[0] == k && p[1] == v);
+    assert!(
+        has("TargetUserName", "admin") && has("Hostname", "PC-7"),
+        "{event:?}"
+    );
+    assert!(has("IpAddress", "10.1.2.3"));
+    assert_eq!(t[0].evidence["event_truncated"], false);
     assert_eq!(on(net.id).len(), 1);
 
     // Loading the same detections again only adds occurrences.

@@ -62,6 +62,8 @@ impl Shell {
             item("/assets", "nav.assets", false),
             item("/findings", "nav.findings", false),
             item("/notices", "nav.notices", false),
+            item("/alerts", "nav.alerts", false),
+            item("/rankings", "nav.rankings", false),
         ];
         nav.push(item("/bulletins", "nav.bulletins", true));
         nav.push(item("/screen", "nav.screen", false));

@@ -19,11 +19,15 @@ font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none';
 pub async fn harden(req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.insert(
-        HeaderName::from_static("content-security-policy"),
-        HeaderValue::from_static(CSP),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // A handler may set a policy of its own (the bulletin view and its sandboxed frame); every
+    // other response gets the console's.
+    let csp = HeaderName::from_static("content-security-policy");
+    if !h.contains_key(&csp) {
+        h.insert(csp, HeaderValue::from_static(CSP));
+    }
+    if !h.contains_key(header::X_FRAME_OPTIONS) {
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

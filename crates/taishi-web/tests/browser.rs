@@ -4,126 +4,12 @@
 //! Needs Debian's `chromium` and `chromium-driver`. Without them the tests say why and return, unless
 //! `CI=true`, where a missing browser fails the run.
 
-use fantoccini::{Client, ClientBuilder, Locator};
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use fantoccini::{Client, Locator};
 use std::time::Duration;
 
 mod common;
-use common::{PW, World, plant_findings, populate, world};
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-/// Kills the chromedriver this test started when the test ends, however it ends.
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-#[allow(clippy::print_stderr)] // A skipped test must say why.
-fn browser_missing() -> bool {
-    let missing = !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists();
-    if missing {
-        let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-        assert!(
-            !ci,
-            "CI=true but {CHROMIUM} or {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)"
-        );
-        eprintln!("skipping browser test: {CHROMIUM} or {CHROMEDRIVER} not installed");
-    }
-    missing
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn shots() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Serves the world's router on a free port; returns its base URL.
-async fn serve(w: &World) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = w
-        .app
-        .clone()
-        .into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
-}
-
-/// Starts chromedriver and a fresh headless Chromium session.
-async fn open_browser(profile: &Path) -> (Driver, Client) {
-    let port = free_port();
-    let child = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chromedriver");
-    let driver = Driver(child);
-    let caps = serde_json::json!({
-        "goog:chromeOptions": {
-            "binary": CHROMIUM,
-            "prefs": {"intl.accept_languages": "zh-CN,zh"},
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--disable-dev-shm-usage", "--lang=zh-CN", "--window-size=1440,900",
-                     format!("--user-data-dir={}", profile.display())]
-        }
-    });
-    let caps = caps.as_object().unwrap().clone();
-    let url = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        match ClientBuilder::new(connector)
-            .capabilities(caps.clone())
-            .connect(&url)
-            .await
-        {
-            Ok(c) => return (driver, c),
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
-    panic!("chromedriver did not answer on {url}");
-}
-
-async fn sign_in(c: &Client, base: &str, name: &str) {
-    c.goto(&format!("{base}/login")).await.unwrap();
-    c.find(Locator::Id("name"))
-        .await
-        .unwrap()
-        .send_keys(name)
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PW)
-        .await
-        .unwrap();
-    c.find(Locator::Id("login"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait().for_element(Locator::Id("logout")).await.unwrap();
-}
+use common::chrome::{browser_missing, open_browser, serve, shot, sign_in, text};
+use common::{plant_findings, populate, world};
 
 async fn sign_out(c: &Client) {
     let Ok(button) = c.find(Locator::Id("logout")).await else {
@@ -150,24 +36,6 @@ async fn state_after(c: &Client, before: &str) -> String {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("the notice stayed {before}");
-}
-
-async fn shot(c: &Client, name: &str) {
-    let png = c.screenshot().await.unwrap();
-    std::fs::write(shots().join(format!("{name}.png")), png).unwrap();
-}
-
-/// The page's text, retried while a navigation replaces the document under us.
-async fn text(c: &Client) -> String {
-    for _ in 0..100 {
-        if let Ok(body) = c.find(Locator::Css("body")).await
-            && let Ok(t) = body.text().await
-        {
-            return t;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the page never settled");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

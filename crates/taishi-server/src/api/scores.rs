@@ -54,8 +54,9 @@ fn period(state: &AppState, p: Option<&str>) -> AppResult<Period> {
     }
 }
 
-/// The cards of every org for `p`: recomputed when `p` has not ended or was never computed.
-async fn cards(state: &AppState, p: Period) -> AppResult<Vec<ScoreCard>> {
+/// The cards of every org for `p`: recomputed when `p` has not ended or was never computed (the web
+/// console's rankings read them here too).
+pub async fn cards(state: &AppState, p: Period) -> AppResult<Vec<ScoreCard>> {
     let svc = state.loop_service();
     let (_, end) = p.bounds(&svc.policy().calendar.tz());
     if end > state.now() {

@@ -1,5 +1,6 @@
 //! The console's pages, one module per area.
 
+pub mod alerts;
 pub mod assets;
 pub mod auth;
 pub mod bulletins;
@@ -8,4 +9,5 @@ pub mod findings;
 pub mod loopfigs;
 pub mod notices;
 pub mod orgs;
+pub mod rankings;
 pub mod situation;

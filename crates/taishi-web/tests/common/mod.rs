@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod chrome;
+
 use axum::Router;
 use serde_json::json;
 use std::sync::Arc;
@@ -251,4 +253,71 @@ pub async fn plant_findings(w: &World) -> (uuid::Uuid, uuid::Uuid) {
         .await
         .unwrap();
     (a.finding.id, b.finding.id)
+}
+
+/// The Sigma rule of the planted alert.
+pub const ALERT_RULE: &str = r#"
+title: Encoded PowerShell Command Line
+id: 8f0c2c52-3f55-4a6b-9f0e-5b2f7c1d9a11
+status: test
+author: taishi tests
+level: high
+tags:
+    - attack.execution
+    - attack.t1059.001
+logsource: { product: windows, service: security }
+detection:
+    selection:
+        EventID: 4688
+        CommandLine|contains: ' -enc '
+    condition: selection
+"#;
+
+/// Loads one detection the way `taishi hunt --load-into` does (hunt over a log file, alerts read back
+/// with their whole event, the loop's intake): an encoded PowerShell run on township B's website host
+/// whose command line carries markup. Returns the alert's finding id.
+pub async fn plant_alert(w: &World) -> uuid::Uuid {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("rule.yml");
+    std::fs::write(&rule, ALERT_RULE).unwrap();
+    let at = jiff::Timestamp::now().to_string();
+    let event = json!({
+        "Channel": "Security", "EventID": 4688, "Hostname": "b.example.cn", "@timestamp": at,
+        "SubjectUserName": "oa-admin", "SubjectDomainName": "WORKGROUP",
+        "NewProcessName": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+        "ParentProcessName": "C:\\Windows\\System32\\cmd.exe",
+        "CommandLine": "powershell.exe -nop -w hidden -enc SQBFAFgA <script>document.title='pwned'</script><img src=x onerror=alert(1)>",
+        "TokenElevationType": "%%1937", "ProcessId": "0x1a2c"
+    });
+    let log = dir.path().join("security.jsonl");
+    std::fs::write(&log, format!("{event}\n")).unwrap();
+    let (plan, _) = taishi_hunt::load_rules(&[rule], taishi_sigma::LoadOptions::default()).unwrap();
+    let files = taishi_hunt::collect_inputs(&[log]).unwrap();
+    let outcome = taishi_hunt::hunt(&plan, &files, &|_| {});
+    assert_eq!(outcome.detections.len(), 1, "the rule fires once");
+    let alerts = taishi_monitor::alerts::alerts_from(&plan, &outcome.detections);
+    let index = taishi_store::load_attribution(w.store.as_ref())
+        .await
+        .unwrap();
+    let loops = taishi_loop::LoopService::new(
+        w.store.clone(),
+        std::sync::Arc::new(taishi_loop::SystemClock),
+    );
+    let policy = taishi_monitor::alerts::AlertPolicy::default();
+    let rep = taishi_monitor::alerts::ingest_alerts(&loops, &index, &alerts, &policy)
+        .await
+        .unwrap();
+    assert_eq!(rep.opened, 1, "{rep:?}");
+    let q = taishi_store::FindingQuery {
+        within: Some(w.b.id),
+        ..Default::default()
+    };
+    w.store
+        .list_findings(&q)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|f| f.source == taishi_model::FindingSource::Detection)
+        .expect("the alert's finding")
+        .id
 }
