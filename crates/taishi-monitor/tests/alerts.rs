@@ -152,3 +152,59 @@ async fn detections_are_attributed_and_deduplicated_per_rule_host_and_window() {
         .unwrap();
     assert_eq!((again.opened, again.merged), (0, 5));
 }
+
+const LOGON_RULE: &str = r#"
+title: Failed Logon Seen In EVTX
+id: 0a6f1d83-6f3e-4f7a-9a3c-8f6b1c2d3e4f
+status: test
+author: taishi tests
+level: medium
+logsource: { product: windows, service: security }
+detection:
+    selection:
+        EventID: 4625
+    condition: selection
+"#;
+
+/// An EVTX record is found again by its chunk offset and record id: the alert carries all its
+/// fields (System and EventData), not only `EventID`.
+#[test]
+fn evtx_detections_carry_their_whole_record() {
+    let data = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/evtx/EVTX-ATTACK-SAMPLES"
+    );
+    let file = std::path::Path::new(data)
+        .join("Credential Access/CA_4624_4625_LogonType2_LogonProc_chrome.evtx");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rule.yml"), LOGON_RULE).unwrap();
+    let (plan, _) = load_rules(&[dir.path().join("rule.yml")], LoadOptions::default()).unwrap();
+    let outcome = hunt(&plan, &collect_inputs(&[file]).unwrap(), &|_| {});
+    assert!(
+        !outcome.detections.is_empty(),
+        "the sample holds failed logons"
+    );
+    let alerts = alerts_from(&plan, &outcome.detections);
+    for a in &alerts {
+        let names: Vec<&str> = a.event.iter().map(|(k, _)| k.as_str()).collect();
+        assert!(!a.event_truncated);
+        assert!(
+            names.contains(&"EventRecordID")
+                && names.contains(&"TargetUserName")
+                && names.contains(&"LogonType"),
+            "{names:?}"
+        );
+        assert!(a.event.iter().any(|(k, v)| k == "EventID" && v == "4625"));
+    }
+    // Each alert has its own record, not the first one of its chunk.
+    let records: std::collections::HashSet<&str> = alerts
+        .iter()
+        .filter_map(|a| {
+            a.event
+                .iter()
+                .find(|(k, _)| k == "EventRecordID")
+                .map(|(_, v)| v.as_str())
+        })
+        .collect();
+    assert_eq!(records.len(), alerts.len());
+}
