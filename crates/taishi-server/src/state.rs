@@ -1,6 +1,7 @@
 //! The state every handler shares: the store, the login limiter, the clock and the server's options.
 
 use crate::auth::limiter::{LimitConfig, LoginLimiter};
+use crate::auth::proxy::TrustedProxies;
 use jiff::{SignedDuration, Timestamp};
 use std::sync::Arc;
 use taishi_loop::LoopService;
@@ -43,6 +44,9 @@ pub struct ServerOptions {
     pub body_limit: usize,
     /// Login rate limits.
     pub login_limits: LimitConfig,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (none by default: the header is
+    /// ignored).
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Default for ServerOptions {
@@ -52,6 +56,7 @@ impl Default for ServerOptions {
             session_ttl: SignedDuration::from_hours(12),
             body_limit: 1024 * 1024,
             login_limits: LimitConfig::default(),
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }

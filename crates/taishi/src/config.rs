@@ -14,6 +14,7 @@
 //! body_limit_kib = 1024                        # TAISHI_BODY_LIMIT_KIB
 //! secure_cookies = false                       # TAISHI_SECURE_COOKIES (forced on under TLS)
 //! log_format = "text"                          # TAISHI_LOG_FORMAT     (text or json)
+//! trusted_proxies = ["10.0.0.0/8"]             # TAISHI_TRUSTED_PROXIES --trusted-proxies (comma-separated)
 //! ```
 
 use anyhow::{Context, bail};
@@ -21,6 +22,7 @@ use clap::Args;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use taishi_server::auth::proxy::TrustedProxies;
 
 /// Flags shared by every command that opens the store. Subcommands flatten this.
 #[derive(Debug, Clone, Default, Args)]
@@ -76,6 +78,10 @@ pub struct ServeFlags {
     /// Log format: text or json [default: text].
     #[arg(long, env = "TAISHI_LOG_FORMAT", value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,
+    /// Reverse proxies (CIDR networks or addresses, comma-separated) whose X-Forwarded-For names the
+    /// client for the login limiter; from anyone else the header is ignored [default: none].
+    #[arg(long, env = "TAISHI_TRUSTED_PROXIES", value_name = "CIDR,...")]
+    pub trusted_proxies: Option<TrustedProxies>,
 }
 
 /// How logs are written to standard error.
@@ -102,6 +108,7 @@ pub struct FileConfig {
     body_limit_kib: Option<usize>,
     secure_cookies: Option<bool>,
     log_format: Option<LogFormat>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 impl FileConfig {
@@ -132,6 +139,8 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Log format.
     pub log_format: LogFormat,
+    /// Proxies whose X-Forwarded-For is believed.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Settings {
@@ -171,7 +180,16 @@ impl Settings {
         if body_limit_kib == 0 {
             bail!("body_limit_kib must be at least 1");
         }
+        let trusted_proxies = match (serve.trusted_proxies.clone(), file.trusted_proxies) {
+            (Some(t), _) => t,
+            (None, Some(list)) => TrustedProxies::parse(&list).with_context(|| {
+                let file = args.config.as_deref().unwrap_or(Path::new("?"));
+                format!("config {}", file.display())
+            })?,
+            (None, None) => TrustedProxies::default(),
+        };
         Ok(Settings {
+            trusted_proxies,
             data_dir,
             store,
             listen: serve
@@ -290,5 +308,36 @@ mod tests {
             ..ServeFlags::default()
         };
         assert!(Settings::resolve(&ConfigArgs::default(), &flags).is_err());
+    }
+
+    #[test]
+    fn trusted_proxies_from_file_and_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("p.toml");
+        std::fs::write(&f, "trusted_proxies = [\"10.0.0.0/8\", \"192.0.2.7\"]\n").unwrap();
+        let args = ConfigArgs {
+            config: Some(f.clone()),
+            ..ConfigArgs::default()
+        };
+        let s = Settings::resolve(&args, &ServeFlags::default()).unwrap();
+        assert_eq!(s.trusted_proxies.to_string(), "10.0.0.0/8,192.0.2.7/32");
+        let flags = ServeFlags {
+            trusted_proxies: Some("fd00::/8".parse().unwrap()),
+            ..ServeFlags::default()
+        };
+        let s = Settings::resolve(&args, &flags).unwrap();
+        assert_eq!(s.trusted_proxies.to_string(), "fd00::/8", "the flag wins");
+        let none = Settings::resolve(&ConfigArgs::default(), &ServeFlags::default()).unwrap();
+        assert!(none.trusted_proxies.is_empty());
+
+        std::fs::write(&f, "trusted_proxies = [\"proxy.local\"]\n").unwrap();
+        let e = format!(
+            "{:#}",
+            Settings::resolve(&args, &ServeFlags::default()).unwrap_err()
+        );
+        assert!(
+            e.contains("p.toml") && e.contains("trusted_proxies") && e.contains("proxy.local"),
+            "{e}"
+        );
     }
 }

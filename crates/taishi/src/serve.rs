@@ -124,6 +124,7 @@ async fn serve(settings: Settings, monitor: taishi_monitor::MonitorOptions) -> a
         secure_cookies: settings.secure_cookies,
         session_ttl: jiff::SignedDuration::from_hours(i64::from(settings.session_hours)),
         body_limit: settings.body_limit_kib * 1024,
+        trusted_proxies: settings.trusted_proxies.clone(),
         ..ServerOptions::default()
     };
     let state = AppState::with_loop(

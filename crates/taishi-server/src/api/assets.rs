@@ -1,7 +1,7 @@
 //! Assets: list and search, read, register, change, delete; and each asset's software inventory.
 
 use super::extract::{ApiJson, ApiPath, ApiQuery};
-use super::{page, scope};
+use super::{ListPage, listed, page, scope};
 use crate::auth::caller::Caller;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::policy::Action;
@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use taishi_model::{
-    Asset, AssetFilter, AssetId, AssetInput, AssetKind, AssetPatch, OrgId, Paged, Software,
+    Asset, AssetFilter, AssetId, AssetInput, AssetKind, AssetPatch, OrgId, Software,
     SoftwareFilter, SoftwareInput,
 };
 
@@ -44,12 +44,12 @@ pub struct AssetQuery {
 
 /// Lists and searches assets in the caller's scope.
 #[utoipa::path(get, path = "/api/v1/assets", tag = "assets", params(AssetQuery),
-    responses((status = 200, body = Paged<Asset>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = ListPage<Asset>), (status = 400, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<AssetQuery>,
-) -> AppResult<Json<Paged<Asset>>> {
+) -> AppResult<Json<ListPage<Asset>>> {
     let within = scope::within(&state, &caller, q.within, Action::ReadRegistry).await?;
     let filter = AssetFilter {
         within: Some(within),
@@ -60,11 +60,15 @@ pub async fn list(
         min_mlps_level: q.min_mlps_level,
         q: q.q,
     };
+    let pg = page(q.limit, q.after)?;
+    let store = state.store();
     Ok(Json(
-        state
-            .store()
-            .list_assets(&filter, page(q.limit, q.after)?)
-            .await?,
+        listed(
+            pg,
+            store.list_assets(&filter, pg),
+            store.count_assets(&filter),
+        )
+        .await?,
     ))
 }
 
@@ -145,24 +149,28 @@ pub struct PageQuery {
 
 /// The software inventory of one asset.
 #[utoipa::path(get, path = "/api/v1/assets/{id}/software", tag = "assets", params(("id" = i64, Path), PageQuery),
-    responses((status = 200, body = Paged<Software>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ListPage<Software>), (status = 404, body = ErrorBody)))]
 pub async fn list_software(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<PageQuery>,
-) -> AppResult<Json<Paged<Software>>> {
+) -> AppResult<Json<ListPage<Software>>> {
     let asset = scope::asset(&state, &caller, AssetId(id), Action::ReadRegistry).await?;
     let filter = SoftwareFilter {
         within: Some(caller.scope),
         asset: Some(asset.id),
         ..SoftwareFilter::default()
     };
+    let pg = page(q.limit, q.after)?;
+    let store = state.store();
     Ok(Json(
-        state
-            .store()
-            .list_software(&filter, page(q.limit, q.after)?)
-            .await?,
+        listed(
+            pg,
+            store.list_software(&filter, pg),
+            store.count_software(&filter),
+        )
+        .await?,
     ))
 }
 

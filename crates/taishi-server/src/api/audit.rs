@@ -1,7 +1,7 @@
 //! Reading the audit log of the caller's subtree.
 
 use super::extract::ApiQuery;
-use super::{page, scope};
+use super::{ListPage, listed, page, scope};
 use crate::auth::caller::Caller;
 use crate::error::{AppResult, ErrorBody};
 use crate::policy::Action;
@@ -10,7 +10,7 @@ use axum::Json;
 use axum::extract::State;
 use jiff::Timestamp;
 use serde::Deserialize;
-use taishi_model::{AuditEntry, AuditFilter, OrgId, Paged};
+use taishi_model::{AuditEntry, AuditFilter, OrgId};
 
 /// Query of `GET /api/v1/audit`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -40,12 +40,12 @@ pub struct AuditQuery {
 
 /// Audit entries of the caller's subtree, oldest first.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
-    responses((status = 200, body = Paged<AuditEntry>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = ListPage<AuditEntry>), (status = 400, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<AuditQuery>,
-) -> AppResult<Json<Paged<AuditEntry>>> {
+) -> AppResult<Json<ListPage<AuditEntry>>> {
     let within = scope::within(&state, &caller, q.within, Action::ReadAudit).await?;
     let filter = AuditFilter {
         within: Some(within),
@@ -55,10 +55,14 @@ pub async fn list(
         since: q.since,
         until: q.until,
     };
+    let pg = page(q.limit, q.after)?;
+    let store = state.store();
     Ok(Json(
-        state
-            .store()
-            .list_audit(&filter, page(q.limit, q.after)?)
-            .await?,
+        listed(
+            pg,
+            store.list_audit(&filter, pg),
+            store.count_audit(&filter),
+        )
+        .await?,
     ))
 }

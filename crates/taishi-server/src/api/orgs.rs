@@ -1,7 +1,7 @@
 //! Organisations: list, tree, read, create, change, move, delete.
 
 use super::extract::{ApiJson, ApiPath, ApiQuery};
-use super::{page, scope};
+use super::{ListPage, listed, page, scope};
 use crate::auth::caller::Caller;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::policy::{self, Action};
@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use taishi_model::{Org, OrgFilter, OrgId, OrgInput, OrgKind, OrgPatch, Page, Paged, Sector};
+use taishi_model::{Org, OrgFilter, OrgId, OrgInput, OrgKind, OrgPatch, Page, Sector};
 use taishi_store::DeleteMode;
 
 /// Query of `GET /api/v1/orgs`.
@@ -43,12 +43,12 @@ pub struct OrgQuery {
 
 /// Lists orgs in the caller's scope.
 #[utoipa::path(get, path = "/api/v1/orgs", tag = "orgs", params(OrgQuery),
-    responses((status = 200, body = Paged<Org>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = ListPage<Org>), (status = 400, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<OrgQuery>,
-) -> AppResult<Json<Paged<Org>>> {
+) -> AppResult<Json<ListPage<Org>>> {
     let within = scope::within(&state, &caller, q.within, Action::ReadRegistry).await?;
     let filter = OrgFilter {
         within: Some(within),
@@ -60,11 +60,10 @@ pub async fn list(
         region_prefix: q.region_prefix,
         q: q.q,
     };
+    let pg = page(q.limit, q.after)?;
+    let store = state.store();
     Ok(Json(
-        state
-            .store()
-            .list_orgs(&filter, page(q.limit, q.after)?)
-            .await?,
+        listed(pg, store.list_orgs(&filter, pg), store.count_orgs(&filter)).await?,
     ))
 }
 

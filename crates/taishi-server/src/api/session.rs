@@ -3,6 +3,7 @@
 use super::extract::ApiJson;
 use super::users::hash_blocking;
 use crate::auth::caller::{Caller, Principal, user_caller};
+use crate::auth::proxy::TrustedProxies;
 use crate::auth::{SESSION_COOKIE, password, secret};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::state::AppState;
@@ -17,20 +18,42 @@ use std::net::{IpAddr, SocketAddr};
 use taishi_model::{Actor, OrgId, Role, Session, User};
 use taishi_store::NewAudit;
 
-/// The client's address when the server knows it (not in in-process tests).
-#[derive(Debug, Clone, Copy)]
-pub struct ClientAddr(pub Option<IpAddr>);
+/// Where a request came from: the TCP peer (unknown in in-process tests without `ConnectInfo`) and its
+/// `X-Forwarded-For` values. [`ClientAddr::resolve`] names the client under the server's trusted
+/// proxies (see [`crate::auth::proxy`]).
+#[derive(Debug, Clone, Default)]
+pub struct ClientAddr {
+    peer: Option<IpAddr>,
+    forwarded_for: Vec<String>,
+}
+
+impl ClientAddr {
+    /// The client's address: the peer, or what trusted proxies say it is.
+    pub fn resolve(&self, trusted: &TrustedProxies) -> Option<IpAddr> {
+        self.peer
+            .map(|p| trusted.client_address(p, self.forwarded_for.iter().map(String::as_str)))
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let forwarded_for = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .collect();
+        Ok(ClientAddr {
+            peer,
+            forwarded_for,
+        })
     }
 }
 
@@ -132,8 +155,9 @@ async fn check_password(
     state: &AppState,
     name: &str,
     pw: String,
-    addr: Option<IpAddr>,
+    from: &ClientAddr,
 ) -> AppResult<User> {
+    let addr = from.resolve(&state.options().trusted_proxies);
     let now = state.now();
     state
         .limiter()
@@ -169,10 +193,10 @@ async fn check_password(
     responses((status = 200, body = Whoami), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
-    ClientAddr(addr): ClientAddr,
+    from: ClientAddr,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> AppResult<Response> {
-    let user = check_password(&state, &body.name, body.password, addr).await?;
+    let user = check_password(&state, &body.name, body.password, &from).await?;
     let cookie = open_session(&state, &user).await?;
     state.store().record_login(user.id, state.now()).await?;
     audit(
@@ -231,7 +255,7 @@ pub struct ChangePassword {
 pub async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
-    ClientAddr(addr): ClientAddr,
+    from: ClientAddr,
     ApiJson(body): ApiJson<ChangePassword>,
 ) -> AppResult<Response> {
     if caller.user_id().is_none() {
@@ -239,7 +263,7 @@ pub async fn change_password(
     }
     password::check_new_password(&body.new_password)
         .map_err(|m| AppError::invalid("new_password", m))?;
-    let user = check_password(&state, &caller.name, body.current_password, addr).await?;
+    let user = check_password(&state, &caller.name, body.current_password, &from).await?;
     let hash = hash_blocking(body.new_password).await?;
     state
         .store()

@@ -1,7 +1,7 @@
 //! Software lines across assets: find every asset running a product, read or remove one line.
 
 use super::extract::{ApiPath, ApiQuery};
-use super::{page, scope};
+use super::{ListPage, listed, page, scope};
 use crate::auth::caller::Caller;
 use crate::error::{AppResult, ErrorBody};
 use crate::policy::Action;
@@ -10,7 +10,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use taishi_model::{AssetId, OrgId, Paged, Software, SoftwareFilter, SoftwareId};
+use taishi_model::{AssetId, OrgId, Software, SoftwareFilter, SoftwareId};
 
 /// Query of `GET /api/v1/software`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -37,12 +37,12 @@ pub struct SoftwareQuery {
 
 /// Lists software lines in the caller's scope.
 #[utoipa::path(get, path = "/api/v1/software", tag = "software", params(SoftwareQuery),
-    responses((status = 200, body = Paged<Software>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = ListPage<Software>), (status = 400, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<SoftwareQuery>,
-) -> AppResult<Json<Paged<Software>>> {
+) -> AppResult<Json<ListPage<Software>>> {
     let within = scope::within(&state, &caller, q.within, Action::ReadRegistry).await?;
     let filter = SoftwareFilter {
         within: Some(within),
@@ -51,11 +51,15 @@ pub async fn list(
         product: q.product,
         cpe_prefix: q.cpe_prefix,
     };
+    let pg = page(q.limit, q.after)?;
+    let store = state.store();
     Ok(Json(
-        state
-            .store()
-            .list_software(&filter, page(q.limit, q.after)?)
-            .await?,
+        listed(
+            pg,
+            store.list_software(&filter, pg),
+            store.count_software(&filter),
+        )
+        .await?,
     ))
 }
 

@@ -1,7 +1,7 @@
 //! Machine API tokens: list, read, create (the secret is shown once in the answer), revoke.
 
 use super::extract::{ApiJson, ApiPath, ApiQuery};
-use super::{page, scope};
+use super::{ListPage, listed, page, scope};
 use crate::auth::caller::Caller;
 use crate::auth::secret;
 use crate::error::{AppResult, ErrorBody};
@@ -11,7 +11,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use taishi_model::{ApiToken, NewApiToken, OrgId, Paged, Role, TokenFilter, TokenId};
+use taishi_model::{ApiToken, NewApiToken, OrgId, Role, TokenFilter, TokenId};
 
 /// Query of `GET /api/v1/tokens`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -32,22 +32,26 @@ pub struct TokenQuery {
 
 /// Lists API tokens (admins only); secrets are never listed.
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", params(TokenQuery),
-    responses((status = 200, body = Paged<ApiToken>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = ListPage<ApiToken>), (status = 403, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<TokenQuery>,
-) -> AppResult<Json<Paged<ApiToken>>> {
+) -> AppResult<Json<ListPage<ApiToken>>> {
     let within = scope::within(&state, &caller, q.within, Action::ReadTokens).await?;
     let filter = TokenFilter {
         within: Some(within),
         include_revoked: q.include_revoked,
     };
+    let pg = page(q.limit, q.after)?;
+    let store = state.store();
     Ok(Json(
-        state
-            .store()
-            .list_tokens(&filter, page(q.limit, q.after)?)
-            .await?,
+        listed(
+            pg,
+            store.list_tokens(&filter, pg),
+            store.count_tokens(&filter),
+        )
+        .await?,
     ))
 }
 

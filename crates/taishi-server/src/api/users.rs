@@ -1,7 +1,7 @@
 //! User accounts within the caller's scope: list, read, create, change, delete, reset password.
 
 use super::extract::{ApiJson, ApiPath, ApiQuery};
-use super::{page, scope};
+use super::{ListPage, listed, page, scope};
 use crate::auth::caller::Caller;
 use crate::auth::password;
 use crate::error::{AppError, AppResult, ErrorBody};
@@ -11,7 +11,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use taishi_model::{NewUser, OrgId, Paged, Role, User, UserFilter, UserId, UserPatch};
+use taishi_model::{NewUser, OrgId, Role, User, UserFilter, UserId, UserPatch};
 
 /// Query of `GET /api/v1/users`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -31,22 +31,26 @@ pub struct UserQuery {
 
 /// Lists users scoped within the caller's subtree.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserQuery),
-    responses((status = 200, body = Paged<User>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = ListPage<User>), (status = 403, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<UserQuery>,
-) -> AppResult<Json<Paged<User>>> {
+) -> AppResult<Json<ListPage<User>>> {
     let within = scope::within(&state, &caller, q.within, Action::ReadUsers).await?;
     let filter = UserFilter {
         within: Some(within),
         role: q.role,
     };
+    let pg = page(q.limit, q.after)?;
+    let store = state.store();
     Ok(Json(
-        state
-            .store()
-            .list_users(&filter, page(q.limit, q.after)?)
-            .await?,
+        listed(
+            pg,
+            store.list_users(&filter, pg),
+            store.count_users_matching(&filter),
+        )
+        .await?,
     ))
 }
 

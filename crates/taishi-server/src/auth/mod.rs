@@ -4,6 +4,7 @@
 pub mod caller;
 pub mod limiter;
 pub mod password;
+pub mod proxy;
 pub mod secret;
 
 /// Name of the session cookie.

@@ -3,6 +3,7 @@
 mod authz;
 mod common;
 mod handlers;
+mod lists;
 mod loop_fx;
 mod loop_handlers;
 mod loop_month;

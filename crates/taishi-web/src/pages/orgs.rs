@@ -2,7 +2,7 @@
 //! (contacts, sub-organisations, assets, users). Every org is loaded through the API's scope check, so
 //! an org outside the caller's subtree is "not found" here exactly as in the API.
 
-use super::situation::{COUNT_CAP, Count, count_assets};
+use super::situation::{Count, count_assets};
 use crate::ctx::{Ctx, WebState};
 use crate::error::{WebError, WebResult};
 use crate::layout::{Shell, html};
@@ -187,7 +187,6 @@ pub async fn org(
             within: Some(org.id),
             ..AssetFilter::default()
         },
-        COUNT_CAP,
     )
     .await?;
     let users = if taishi_server::policy::role_allows(ctx.caller.role, Action::ReadUsers) {

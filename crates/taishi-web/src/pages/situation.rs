@@ -12,65 +12,38 @@ use taishi_server::AppState;
 use taishi_server::api::scope;
 use taishi_server::policy::Action;
 
-/// Counting stops here; beyond it a figure reads "10,000+". The store has no count query for assets
-/// yet, so counts page through ids.
-pub const COUNT_CAP: u64 = 10_000;
-
-/// A count that may have hit [`COUNT_CAP`].
+/// A count of matching items, exact (the store counts with the list's own conditions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Count {
-    /// How many were counted.
+    /// How many match.
     pub n: u64,
-    /// True when counting stopped at the cap.
-    pub more: bool,
 }
 
 impl Count {
-    /// The figure as text, with `+` when capped.
+    /// The figure as text.
     pub fn show(&self, tr: &Tr) -> String {
-        let n = tr.num(i64::try_from(self.n).unwrap_or(i64::MAX));
-        if self.more { format!("{n}+") } else { n }
+        tr.num(i64::try_from(self.n).unwrap_or(i64::MAX))
     }
 }
 
-/// Counts assets matching `filter`, up to `cap`.
-pub async fn count_assets(app: &AppState, filter: &AssetFilter, cap: u64) -> WebResult<Count> {
-    let mut n = 0u64;
-    let mut after = None;
-    loop {
-        let limit = (cap - n).min(u64::from(Page::MAX_LIMIT)) as u32;
-        let page = app
-            .store()
-            .list_assets(filter, Page { limit, after })
-            .await
-            .map_err(taishi_server::AppError::from)?;
-        n += page.items.len() as u64;
-        match page.next {
-            Some(next) if n < cap => after = Some(next),
-            Some(_) => return Ok(Count { n, more: true }),
-            None => return Ok(Count { n, more: false }),
-        }
-    }
+/// Counts assets matching `filter` (one COUNT query).
+pub async fn count_assets(app: &AppState, filter: &AssetFilter) -> WebResult<Count> {
+    let n = app
+        .store()
+        .count_assets(filter)
+        .await
+        .map_err(taishi_server::AppError::from)?;
+    Ok(Count { n })
 }
 
-/// Counts orgs matching `filter`, up to `cap`.
-pub async fn count_orgs(app: &AppState, filter: &OrgFilter, cap: u64) -> WebResult<Count> {
-    let mut n = 0u64;
-    let mut after = None;
-    loop {
-        let limit = (cap - n).min(u64::from(Page::MAX_LIMIT)) as u32;
-        let page = app
-            .store()
-            .list_orgs(filter, Page { limit, after })
-            .await
-            .map_err(taishi_server::AppError::from)?;
-        n += page.items.len() as u64;
-        match page.next {
-            Some(next) if n < cap => after = Some(next),
-            Some(_) => return Ok(Count { n, more: true }),
-            None => return Ok(Count { n, more: false }),
-        }
-    }
+/// Counts orgs matching `filter` (one COUNT query).
+pub async fn count_orgs(app: &AppState, filter: &OrgFilter) -> WebResult<Count> {
+    let n = app
+        .store()
+        .count_orgs(filter)
+        .await
+        .map_err(taishi_server::AppError::from)?;
+    Ok(Count { n })
 }
 
 /// The asset kinds in display order, with their chart colours.
@@ -134,14 +107,13 @@ impl Situation {
                 critical_infrastructure: Some(true),
                 ..OrgFilter::default()
             },
-            COUNT_CAP,
         )
         .await?;
         let all = AssetFilter {
             within,
             ..AssetFilter::default()
         };
-        let assets = count_assets(app, &all, COUNT_CAP).await?;
+        let assets = count_assets(app, &all).await?;
         let mut by_kind = Vec::new();
         for (kind, _) in KINDS {
             let f = AssetFilter {
@@ -149,7 +121,7 @@ impl Situation {
                 kind: Some(kind),
                 ..AssetFilter::default()
             };
-            by_kind.push((kind, count_assets(app, &f, COUNT_CAP).await?));
+            by_kind.push((kind, count_assets(app, &f).await?));
         }
         let critical_assets = count_assets(
             app,
@@ -158,7 +130,6 @@ impl Situation {
                 critical_infrastructure: Some(true),
                 ..AssetFilter::default()
             },
-            COUNT_CAP,
         )
         .await?;
         let kids = store
@@ -183,7 +154,6 @@ impl Situation {
                     within: Some(org.id),
                     ..AssetFilter::default()
                 },
-                COUNT_CAP,
             )
             .await?;
             children.push(ChildRow { org, orgs, assets });
