@@ -10,7 +10,7 @@ use crate::score::{IndicatorSystem, Metrics, ScoreCard, ScoreInput, compute_scor
 use crate::sweep::{LoopEvent, LoopEventKind, sweep_notice};
 use crate::tree::{OrgNode, OrgTree, TreeError};
 use crate::verify::{Reverifier, VerifyDecision, decide, machine_verifiable};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use taishi_model::finding::{
     AcceptanceDue, Finding, FindingTransitionError, IntakeOutcome, ReopenReason, Resolution,
     Sighting,
@@ -24,6 +24,7 @@ use taishi_model::{AssetId, FindingSource, OrgFilter, OrgId, Page, Severity};
 use taishi_store::{FindingQuery, LoopAudit, NoticeQuery, Store, StoreError};
 use uuid::Uuid;
 
+mod live;
 mod notices;
 
 /// Why a loop operation failed.
@@ -101,10 +102,12 @@ pub struct SweepReport {
 pub struct LoopService {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    notifier: Option<Notifier>,
+    // The policy, indicators and notifier can be replaced while the service runs (an admin saves new
+    // settings); readers take a cheap `Arc` snapshot, so an operation sees one version throughout.
+    notifier: RwLock<Option<Arc<Notifier>>>,
     reverifier: Option<Arc<dyn Reverifier>>,
-    policy: LoopPolicy,
-    indicators: IndicatorSystem,
+    policy: RwLock<Arc<LoopPolicy>>,
+    indicators: RwLock<Arc<IndicatorSystem>>,
     attachments: AttachmentPolicy,
     link_base: Option<String>,
 }
@@ -115,10 +118,10 @@ impl LoopService {
         LoopService {
             store,
             clock,
-            notifier: None,
+            notifier: RwLock::new(None),
             reverifier: None,
-            policy: LoopPolicy::default(),
-            indicators: IndicatorSystem::default_system(),
+            policy: RwLock::new(Arc::new(LoopPolicy::default())),
+            indicators: RwLock::new(Arc::new(IndicatorSystem::default_system())),
             attachments: AttachmentPolicy::default(),
             link_base: None,
         }
@@ -126,7 +129,7 @@ impl LoopService {
 
     /// Sends notifications through `n`.
     pub fn with_notifier(mut self, n: Notifier) -> Self {
-        self.notifier = Some(n);
+        self.notifier = RwLock::new(Some(Arc::new(n)));
         self
     }
     /// Re-verifies rectifications with `r`.
@@ -136,12 +139,12 @@ impl LoopService {
     }
     /// Uses `p` for deadlines, levels and auto-issue.
     pub fn with_policy(mut self, p: LoopPolicy) -> Self {
-        self.policy = p;
+        self.policy = RwLock::new(Arc::new(p));
         self
     }
     /// Scores with `s`.
     pub fn with_indicators(mut self, s: IndicatorSystem) -> Self {
-        self.indicators = s;
+        self.indicators = RwLock::new(Arc::new(s));
         self
     }
     /// Limits attachments by `p`.
@@ -153,11 +156,6 @@ impl LoopService {
     pub fn with_link_base(mut self, base: &str) -> Self {
         self.link_base = Some(base.trim_end_matches('/').to_owned());
         self
-    }
-
-    /// The policy in use.
-    pub fn policy(&self) -> &LoopPolicy {
-        &self.policy
     }
 
     /// The store, for read-only views the API shows as they are (lists, attachments, delivery log).
@@ -231,7 +229,7 @@ impl LoopService {
         let mut auto_notice = None;
         if matches!(outcome, IntakeOutcome::Opened | IntakeOutcome::Reopened) {
             let crit = self.criticality(finding.asset).await;
-            if self.policy.auto_issue.qualifies(
+            if self.policy().auto_issue.qualifies(
                 finding.severity,
                 crit,
                 finding.exploited,
@@ -345,7 +343,7 @@ impl LoopService {
             ));
         }
         let mut f = self.scoped_finding(caller, id).await?;
-        let days = days.unwrap_or(self.policy.risk_acceptance_days);
+        let days = days.unwrap_or(self.policy().risk_acceptance_days);
         f.accept_risk(
             self.clock.now(),
             caller.actor.actor.to_string(),
@@ -367,6 +365,7 @@ impl LoopService {
         let tree = self.tree().await?;
         let now = self.clock.now();
         let mut report = SweepReport::default();
+        let policy = self.policy();
         for mut n in self
             .store
             .list_notices(&NoticeQuery {
@@ -375,7 +374,7 @@ impl LoopService {
             })
             .await?
         {
-            let events = sweep_notice(&mut n, &tree, &self.policy, now);
+            let events = sweep_notice(&mut n, &tree, &policy, now);
             if events.is_empty() {
                 continue;
             }
@@ -414,7 +413,7 @@ impl LoopService {
     }
 
     async fn notify(&self, tree: &OrgTree, n: &Notice, events: &[LoopEvent]) -> LoopResult<()> {
-        let Some(notifier) = &self.notifier else {
+        let Some(notifier) = self.notifier() else {
             return Ok(());
         };
         let org_name = tree
@@ -472,8 +471,8 @@ impl LoopService {
             notices: &notices,
             metrics: &prev_metrics,
         };
-        let tz = self.policy.calendar.tz();
-        let cards = compute_scores(&self.indicators, &tree, period, &tz, input, Some(prev));
+        let tz = self.policy().calendar.tz();
+        let cards = compute_scores(&self.indicators(), &tree, period, &tz, input, Some(prev));
         let docs = cards
             .iter()
             .map(|c| {

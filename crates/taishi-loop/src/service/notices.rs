@@ -38,7 +38,7 @@ impl LoopService {
             }
             severity = severity.max(f.severity);
             let crit = self.criticality(f.asset).await;
-            level = level.max(self.policy.levels.level(f.severity, crit, f.exploited));
+            level = level.max(self.policy().levels.level(f.severity, crit, f.exploited));
         }
         let now = self.clock.now();
         let draft = Notice {
@@ -63,7 +63,7 @@ impl LoopService {
             escalations: Vec::new(),
             history: Vec::new(),
         };
-        let year = self.policy.calendar.date_of(now).year();
+        let year = self.policy().calendar.date_of(now).year();
         let audit = LoopAudit {
             actor: caller.actor.actor.clone(),
             action: "notice.create".into(),
@@ -98,7 +98,7 @@ impl LoopService {
             exploited_exposed: ee,
             tier: tree.tier(n.org),
         };
-        let (ack_due, rectify_due) = self.policy.deadlines(self.clock.now(), basis);
+        let (ack_due, rectify_due) = self.policy().deadlines(self.clock.now(), basis);
         self.transition(
             &tree,
             caller,
