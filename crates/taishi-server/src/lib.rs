@@ -40,20 +40,46 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+/// Routes that take file uploads. Their body limit is [`upload_body_limit`] of the loop's attachment
+/// policy; every other route keeps [`ServerOptions::body_limit`].
+pub const UPLOAD_ROUTES: &[&str] = &["/api/v1/notices/{id}/rectifications"];
+
+/// Room for the multipart framing and the text fields of an upload, on top of its files.
+pub const UPLOAD_FRAMING: usize = 256 * 1024;
+
+/// The body limit of an upload route: the attachment size limit (so one request carries at most that
+/// much file content in total) plus [`UPLOAD_FRAMING`].
+pub fn upload_body_limit(p: &taishi_loop::AttachmentPolicy) -> usize {
+    usize::try_from(p.max_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(UPLOAD_FRAMING)
+}
+
 /// The whole HTTP application over `state`: every route of [`routes::table`], with request logging,
-/// metrics, the body limit, security headers and a JSON 404 for unknown paths.
+/// metrics, the body limits (per route: uploads have their own), security headers and a JSON 404 for
+/// unknown paths.
 pub fn router(state: AppState) -> Router {
     let limit = state.options().body_limit;
+    let upload = upload_body_limit(state.loop_service().attachment_policy());
     // Install the metrics recorder before the first request is counted.
     observe::prometheus();
     let mut r = Router::new();
+    let mut uploads = Router::new();
     for spec in routes::table() {
-        r = r.route(spec.path, (spec.handler)());
+        if UPLOAD_ROUTES.contains(&spec.path) {
+            uploads = uploads.route(spec.path, (spec.handler)());
+        } else {
+            r = r.route(spec.path, (spec.handler)());
+        }
     }
-    r.fallback(|| async { AppError::not_found("route") })
-        .layer(axum::middleware::from_fn(observe::track))
-        .layer(DefaultBodyLimit::max(limit))
+    let uploads = uploads
+        .layer(DefaultBodyLimit::max(upload))
+        .layer(RequestBodyLimitLayer::new(upload));
+    r.layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))
+        .merge(uploads)
+        .fallback(|| async { AppError::not_found("route") })
+        .layer(axum::middleware::from_fn(observe::track))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -53,6 +53,10 @@ pub enum Action {
     RespondNotice,
     /// Generate and archive bulletins.
     PublishBulletin,
+    /// Change server-wide settings: the deadline policy, the indicator system, notification channels.
+    /// They apply to every org, so besides the role the caller's scope must be a whole tree
+    /// ([`can_manage_settings`]).
+    ManageSettings,
 }
 
 impl Action {
@@ -132,6 +136,16 @@ pub fn can(role: Role, action: Action, target_path: &[OrgId], scope: OrgId) -> D
 /// as much theirs as the one they hold).
 pub fn can_create_root(role: Role, scope_is_tree_root: bool) -> Decision {
     if role == Role::Admin && scope_is_tree_root {
+        Decision::Allow
+    } else {
+        Decision::RoleDenied
+    }
+}
+
+/// May a caller change server-wide settings ([`Action::ManageSettings`])? Only an admin whose scope org
+/// is a root: the settings reach every org, so an admin of one branch may not change them.
+pub fn can_manage_settings(role: Role, scope_is_tree_root: bool) -> Decision {
+    if role_allows(role, Action::ManageSettings) && scope_is_tree_root {
         Decision::Allow
     } else {
         Decision::RoleDenied
@@ -234,6 +248,16 @@ mod tests {
         assert_eq!(can_create_root(Role::Admin, true), Decision::Allow);
         assert_eq!(can_create_root(Role::Admin, false), Decision::RoleDenied);
         assert_eq!(can_create_root(Role::Analyst, true), Decision::RoleDenied);
+        assert_eq!(can_manage_settings(Role::Admin, true), Decision::Allow);
+        assert_eq!(
+            can_manage_settings(Role::Admin, false),
+            Decision::RoleDenied
+        );
+        for r in [Role::Analyst, Role::Officer, Role::Viewer] {
+            assert_eq!(can_manage_settings(r, true), Decision::RoleDenied, "{r:?}");
+            assert!(!role_allows(r, Action::ManageSettings));
+        }
+        assert!(Action::ManageSettings.is_write());
     }
 
     #[test]
