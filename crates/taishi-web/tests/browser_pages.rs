@@ -177,5 +177,23 @@ async fn analyst_reads_alerts_rankings_and_bulletins() {
         "{archive}"
     );
     shot(&c, "bulletins").await;
+
+    // The same pages in English.
+    click(&c, "button[lang=en]").await;
+    wait_for(&c, "html[lang=en] #logout").await;
+    c.goto(&format!("{base}/alerts/{alert}")).await.unwrap();
+    let page = text(&c).await;
+    assert!(
+        page.contains("The matching event") && page.contains("Attributed to"),
+        "{page}"
+    );
+    shot(&c, "alert-detail-en").await;
+    c.goto(&format!("{base}/rankings")).await.unwrap();
+    let page = text(&c).await;
+    assert!(
+        page.contains("Rank among siblings") && page.contains("Change"),
+        "{page}"
+    );
+    shot(&c, "rankings-en").await;
     c.close().await.unwrap();
 }
