@@ -28,7 +28,8 @@
 //! | notices | [`LoopService::draft_notice`], [`LoopService::issue`], [`LoopService::act`] (acknowledge, close, return, cancel) |
 //! | rectification and 复核 | [`LoopService::submit_rectification`] (re-verifies at once), [`LoopService::analyst_verdict`] |
 //! | deadlines and 督办 | [`LoopService::sweep`] (idempotent; run periodically) |
-//! | scores and bulletins | [`LoopService::compute_scores`], [`LoopService::bulletin`] |
+//! | deadline extensions (延期) | [`LoopService::extension`] (request, grant, refuse, extend) |
+//! | scores and bulletins | [`LoopService::compute_scores`], [`LoopService::bulletin`], [`LoopService::publish_scheduled`] |
 //!
 //! Every rule is a pure function elsewhere — the finding and notice state machines in `taishi-model`,
 //! [`policy`], [`sweep_notice`], [`score`], [`bulletin`] — and is tested without I/O; the service only
@@ -54,7 +55,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use policy::{
     AutoIssuePolicy, Criticality, DeadlineBasis, DeadlineDays, LevelPolicy, LoopPolicy, PolicyError,
 };
-pub use report::{RenderedBulletin, TREND_PERIODS};
+pub use report::{PublishedBulletin, RenderedBulletin, TREND_PERIODS};
 pub use service::{Caller, IntakeReport, LoopError, LoopResult, LoopService, SweepReport};
 pub use sweep::{LoopEvent, LoopEventKind, sweep_notice};
 pub use tree::{OrgNode, OrgTree, TreeError};

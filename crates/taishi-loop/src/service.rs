@@ -24,6 +24,8 @@ use taishi_model::{AssetId, FindingSource, OrgFilter, OrgId, Page, Severity};
 use taishi_store::{FindingQuery, LoopAudit, NoticeQuery, Store, StoreError};
 use uuid::Uuid;
 
+mod expiry;
+mod extensions;
 mod live;
 mod notices;
 
@@ -388,27 +390,7 @@ impl LoopService {
             self.notify(&tree, &n, &events).await?;
             report.events.extend(events);
         }
-        let q = FindingQuery {
-            within: None,
-            statuses: vec!["risk_accepted".into()],
-            limit: 0,
-        };
-        for mut f in self.store.list_findings(&q).await? {
-            match f.acceptance_due(now) {
-                AcceptanceDue::Expired => {
-                    f.reopen(now, None, ReopenReason::RiskAcceptanceExpired);
-                    let audit = LoopAudit {
-                        actor: taishi_model::Actor::system("sweep"),
-                        action: "finding.reopen".into(),
-                        comment: "risk acceptance expired".into(),
-                    };
-                    self.store.put_finding(&f, Some(audit)).await?;
-                    report.reopened.push(f.id);
-                }
-                AcceptanceDue::ExpiresSoon(_) => report.expiring.push(f.id),
-                AcceptanceDue::Nothing => {}
-            }
-        }
+        self.sweep_acceptances(&tree, now, &mut report).await?;
         Ok(report)
     }
 

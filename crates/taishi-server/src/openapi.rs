@@ -30,6 +30,8 @@ use utoipa::OpenApi;
         notices::list, notices::create, notices::sweep, notices::get, notices::issue,
         notices::acknowledge, notices::submit, notices::verify, notices::return_notice,
         notices::cancel, notices::attachment,
+        crate::api::extensions::request, crate::api::extensions::grant,
+        crate::api::extensions::refuse, crate::api::extensions::extend,
         scores::list, scores::get,
         bulletins::generate, bulletins::list, bulletins::download,
     ),

@@ -113,6 +113,10 @@ pub fn table() -> Vec<RouteSpec> {
         POST post "/api/v1/notices/{id}/return" Act(Action::ManageNotice) => notices::return_notice;
         POST post "/api/v1/notices/{id}/cancel" Act(Action::ManageNotice) => notices::cancel;
         GET get "/api/v1/notices/{id}/attachments/{attachment}" Act(Action::ReadLoop) => notices::attachment;
+        POST post "/api/v1/notices/{id}/extension/request" Act(Action::RespondNotice) => crate::api::extensions::request;
+        POST post "/api/v1/notices/{id}/extension/grant" Act(Action::ManageNotice) => crate::api::extensions::grant;
+        POST post "/api/v1/notices/{id}/extension/refuse" Act(Action::ManageNotice) => crate::api::extensions::refuse;
+        POST post "/api/v1/notices/{id}/extend" Act(Action::ManageNotice) => crate::api::extensions::extend;
 
         GET get "/api/v1/scores" Act(Action::ReadLoop) => scores::list;
         GET get "/api/v1/scores/{org}" Act(Action::ReadLoop) => scores::get;

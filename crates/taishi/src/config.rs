@@ -15,6 +15,13 @@
 //! secure_cookies = false                       # TAISHI_SECURE_COOKIES (forced on under TLS)
 //! log_format = "text"                          # TAISHI_LOG_FORMAT     (text or json)
 //! trusted_proxies = ["10.0.0.0/8"]             # TAISHI_TRUSTED_PROXIES --trusted-proxies (comma-separated)
+//!
+//! [bulletins]                                  # scheduled bulletins (常态化通报); none without the table
+//! roots = ["authority"]                        # org codes whose subtrees get one
+//! periods = ["month", "quarter"]               # month, quarter, year [default: month]
+//! delay_hours = 8                              # after the period ends (local): the 1st at 08:00
+//! formats = ["html", "md", "csv"]              # [default: all three]
+//! check_every_secs = 300                       # how often serve checks what is due
 //! ```
 
 use anyhow::{Context, bail};
@@ -109,6 +116,7 @@ pub struct FileConfig {
     secure_cookies: Option<bool>,
     log_format: Option<LogFormat>,
     trusted_proxies: Option<Vec<String>>,
+    bulletins: Option<taishi_loop::bulletin::BulletinSchedule>,
 }
 
 impl FileConfig {
@@ -141,6 +149,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Proxies whose X-Forwarded-For is believed.
     pub trusted_proxies: TrustedProxies,
+    /// The schedule of routine bulletins, if the file has a `[bulletins]` table.
+    pub bulletins: Option<taishi_loop::bulletin::BulletinSchedule>,
 }
 
 impl Settings {
@@ -188,7 +198,14 @@ impl Settings {
             })?,
             (None, None) => TrustedProxies::default(),
         };
+        if let Some(b) = &file.bulletins {
+            b.validate().with_context(|| {
+                let file = args.config.as_deref().unwrap_or(Path::new("?"));
+                format!("config {}", file.display())
+            })?;
+        }
         Ok(Settings {
+            bulletins: file.bulletins,
             trusted_proxies,
             data_dir,
             store,
@@ -338,6 +355,43 @@ mod tests {
         assert!(
             e.contains("p.toml") && e.contains("trusted_proxies") && e.contains("proxy.local"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn bulletin_schedule_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("b.toml");
+        let args = ConfigArgs {
+            config: Some(f.clone()),
+            ..ConfigArgs::default()
+        };
+        std::fs::write(
+            &f,
+            "[bulletins]\nroots = [\"authority\"]\nperiods = [\"month\", \"quarter\"]\n",
+        )
+        .unwrap();
+        let s = Settings::resolve(&args, &ServeFlags::default()).unwrap();
+        let b = s.bulletins.unwrap();
+        assert_eq!((b.roots.len(), b.periods.len(), b.delay_hours), (1, 2, 8));
+        std::fs::write(
+            &f,
+            "[bulletins]\nroots = [\"authority\"]\nformats = [\"pdf\"]\n",
+        )
+        .unwrap();
+        let e = format!(
+            "{:#}",
+            Settings::resolve(&args, &ServeFlags::default()).unwrap_err()
+        );
+        assert!(
+            e.contains("b.toml") && e.contains("bulletins.formats"),
+            "{e}"
+        );
+        assert!(
+            Settings::resolve(&ConfigArgs::default(), &ServeFlags::default())
+                .unwrap()
+                .bulletins
+                .is_none()
         );
     }
 }

@@ -134,6 +134,17 @@ async fn serve(settings: Settings, monitor: taishi_monitor::MonitorOptions) -> a
         Arc::clone(&monitor.service),
     );
     let purger = tokio::spawn(purge_sessions(Arc::clone(&store)));
+    // The loop's periodic jobs: the deadline sweep, and the bulletins of the `[bulletins]` schedule.
+    let mut loop_jobs = vec![taishi_server::sweeper::spawn(
+        state.clone(),
+        taishi_server::sweeper::DEFAULT_EVERY,
+    )];
+    if let Some(schedule) = settings.bulletins.clone() {
+        loop_jobs.push(taishi_server::sweeper::spawn_bulletins(
+            state.clone(),
+            schedule,
+        ));
+    }
     let tls = settings
         .tls
         .clone()
@@ -141,6 +152,9 @@ async fn serve(settings: Settings, monitor: taishi_monitor::MonitorOptions) -> a
     let app = taishi_server::router(state.clone()).merge(taishi_web::router(state));
     let result = launch::serve(listener, app, tls, launch::shutdown_signal()).await;
     purger.abort();
+    for job in &loop_jobs {
+        job.abort();
+    }
     drop(monitor);
     store.close().await;
     tracing::info!("Stopped.");

@@ -5,9 +5,11 @@
 //! [`render_csv`].
 
 mod render;
+mod schedule;
 mod svg;
 
 pub use render::{render_csv, render_html, render_markdown};
+pub use schedule::{BulletinSchedule, FORMATS, PeriodKind, ScheduleError};
 
 use crate::score::{FindingFact, ScoreCard};
 use crate::tree::OrgTree;

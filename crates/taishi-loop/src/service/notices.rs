@@ -72,7 +72,12 @@ impl LoopService {
         Ok(self.store.create_notice(draft, year, audit).await?)
     }
 
-    async fn scoped_notice(&self, tree: &OrgTree, caller: &Caller, id: Uuid) -> LoopResult<Notice> {
+    pub(super) async fn scoped_notice(
+        &self,
+        tree: &OrgTree,
+        caller: &Caller,
+        id: Uuid,
+    ) -> LoopResult<Notice> {
         let n = self.store.get_notice(id).await?;
         if !self.check_scope(tree, caller, n.org) {
             return Err(StoreError::NotFound {

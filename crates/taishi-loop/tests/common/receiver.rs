@@ -95,3 +95,42 @@ pub async fn smtp_sink() -> (u16, Arc<Mutex<Vec<Vec<String>>>>) {
     });
     (port, got)
 }
+
+/// A notifier posting to `hook_url` (generic format, only `events` if any) and mailing through the
+/// plain SMTP sink on `smtp_port`, with quick retries.
+pub fn notifier(
+    hook_url: String,
+    smtp_port: u16,
+    events: Vec<String>,
+    analyst_emails: Vec<String>,
+) -> taishi_loop::notify::Notifier {
+    use taishi_loop::notify::*;
+    Notifier::new(NotifyConfig {
+        smtp: Some(SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: smtp_port,
+            tls: SmtpTls::None,
+            ca_file: None,
+            from: "taishi@authority.example".into(),
+            helo: "test".into(),
+            username: None,
+            password: None,
+            allow_plaintext_auth: false,
+            timeout_secs: 5,
+        }),
+        webhooks: vec![WebhookConfig {
+            name: "soc".into(),
+            url: hook_url,
+            format: WebhookFormat::Generic,
+            events,
+            secret: None,
+        }],
+        retry: RetryPolicy {
+            attempts: 2,
+            base_backoff_ms: 5,
+            max_backoff_ms: 10,
+        },
+        analyst_emails,
+    })
+    .unwrap()
+}

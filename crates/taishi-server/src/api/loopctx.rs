@@ -23,6 +23,9 @@ impl From<LoopError> for AppError {
             LoopError::Notice(n @ NoticeError::ReasonRequired { .. }) => {
                 AppError::invalid("reason", n.to_string())
             }
+            LoopError::Notice(n @ NoticeError::BadDeadline { .. }) => {
+                AppError::invalid("until", n.to_string())
+            }
             LoopError::Notice(n) => AppError::Refused(n.to_string()),
             LoopError::Finding(f) => AppError::Refused(f.to_string()),
             LoopError::Attachment(a @ AttachmentError::TooLarge { .. }) => {

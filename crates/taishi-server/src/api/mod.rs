@@ -6,6 +6,7 @@ pub mod attribution;
 pub mod audit;
 pub mod bulletins;
 pub mod extract;
+pub mod extensions;
 pub mod findings;
 pub mod loopctx;
 pub mod meta;

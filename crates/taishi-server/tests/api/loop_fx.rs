@@ -213,6 +213,26 @@ pub fn officer(fx: &crate::common::Fx, method: &str, path: &str) -> Option<Vec<L
             format!("/api/v1/notices/{nb}/cancel"),
             Some(json!({"reason": "x"})),
         )],
+        ("POST", "/api/v1/notices/{id}/extension/request") => vec![deny(
+            M::POST,
+            format!("/api/v1/notices/{nb}/extension/request"),
+            Some(json!({"until": "2099-01-01", "reason": "x"})),
+        )],
+        ("POST", "/api/v1/notices/{id}/extension/grant") => vec![deny(
+            M::POST,
+            format!("/api/v1/notices/{nb}/extension/grant"),
+            Some(json!({"until": "2099-01-01"})),
+        )],
+        ("POST", "/api/v1/notices/{id}/extension/refuse") => vec![deny(
+            M::POST,
+            format!("/api/v1/notices/{nb}/extension/refuse"),
+            Some(json!({"reason": "x"})),
+        )],
+        ("POST", "/api/v1/notices/{id}/extend") => vec![deny(
+            M::POST,
+            format!("/api/v1/notices/{nb}/extend"),
+            Some(json!({"until": "2099-01-01", "reason": "x"})),
+        )],
         ("GET", "/api/v1/notices/{id}/attachments/{attachment}") => vec![
             deny(
                 M::GET,
@@ -300,6 +320,22 @@ pub fn viewer(fx: &crate::common::Fx, method: &str, path: &str) -> Option<Vec<Lo
         ("POST", "/api/v1/notices/{id}/cancel") => vec![deny(
             format!("/api/v1/notices/{na}/cancel"),
             json!({"reason": "x"}),
+        )],
+        ("POST", "/api/v1/notices/{id}/extension/request") => vec![deny(
+            format!("/api/v1/notices/{na}/extension/request"),
+            json!({"until": "2099-01-01", "reason": "x"}),
+        )],
+        ("POST", "/api/v1/notices/{id}/extension/grant") => vec![deny(
+            format!("/api/v1/notices/{na}/extension/grant"),
+            json!({"until": "2099-01-01"}),
+        )],
+        ("POST", "/api/v1/notices/{id}/extension/refuse") => vec![deny(
+            format!("/api/v1/notices/{na}/extension/refuse"),
+            json!({"reason": "x"}),
+        )],
+        ("POST", "/api/v1/notices/{id}/extend") => vec![deny(
+            format!("/api/v1/notices/{na}/extend"),
+            json!({"until": "2099-01-01", "reason": "x"}),
         )],
         ("POST", "/api/v1/bulletins") => vec![deny(
             "/api/v1/bulletins".into(),

@@ -2,6 +2,7 @@
 
 mod authz;
 mod common;
+mod extensions;
 mod handlers;
 mod lists;
 mod loop_fx;
