@@ -248,6 +248,71 @@ pub async fn list(
     })
 }
 
+/// The loop's explanation of an indicator (`open: 2 critical, 1 high`, `3 of 4 on time`, …) in the
+/// page's language, through the `rank_why` messages; text of any other shape is shown as it is.
+pub fn explain(tr: &crate::i18n::Tr, detail: &str) -> String {
+    let d = detail.trim();
+    let fixed = match d {
+        "no open findings" => Some("rank_why.no_open"),
+        "no notice due in the period" => Some("rank_why.none_due"),
+        "no notice closed in the period" => Some("rank_why.none_closed"),
+        "no availability data" => Some("rank_why.no_availability"),
+        _ => None,
+    };
+    if let Some(key) = fixed {
+        return tr.t(key).to_owned();
+    }
+    if let Some(list) = d.strip_prefix("open: ") {
+        let parts: Option<Vec<String>> = list
+            .split(", ")
+            .map(|p| {
+                let (n, sev) = p.split_once(' ')?;
+                let sev: taishi_model::Severity = sev.parse().ok()?;
+                let word = tr.word(sev.as_str(), sev.label_zh());
+                Some(tr.f("rank_why.count", &[("n", &n), ("what", &word)]))
+            })
+            .collect();
+        if let Some(parts) = parts {
+            return tr.f1("rank_why.open", "list", parts.join(tr.t("rank_why.sep")));
+        }
+    }
+    let number = |s: &str| s.parse::<f64>().is_ok();
+    if let Some(n) = d.strip_suffix(" overdue notice(s)").filter(|n| number(n)) {
+        return tr.f1("rank_why.overdue", "n", n);
+    }
+    if let Some(n) = d
+        .strip_suffix(" failed verification(s)")
+        .filter(|n| number(n))
+    {
+        return tr.f1("rank_why.failed", "n", n);
+    }
+    if let Some((a, b)) = d
+        .strip_suffix(" on time")
+        .and_then(|r| r.split_once(" of "))
+        .filter(|(a, b)| number(a) && number(b))
+    {
+        return tr.f("rank_why.on_time", &[("a", &a), ("b", &b)]);
+    }
+    if let Some((days, n)) = d
+        .strip_prefix("mean ")
+        .and_then(|r| r.strip_suffix(" notice(s)"))
+        .and_then(|r| r.split_once(" days over "))
+        .filter(|(a, b)| number(a) && number(b))
+    {
+        return tr.f("rank_why.mean", &[("days", &days), ("n", &n)]);
+    }
+    if let Some(pct) = d
+        .strip_prefix("availability ")
+        .and_then(|r| r.strip_suffix('%'))
+    {
+        return tr.f1("rank_why.availability", "pct", pct);
+    }
+    if let Some(key) = d.strip_prefix("no ").and_then(|r| r.strip_suffix(" data")) {
+        return tr.f1("rank_why.no_metric", "key", key);
+    }
+    d.to_owned()
+}
+
 /// One indicator of the breakdown, with the width of its bar.
 #[derive(Debug, Clone)]
 pub struct IndicatorRow {
@@ -257,6 +322,8 @@ pub struct IndicatorRow {
     pub name: String,
     /// Bar width (0–120 px) for the points lost.
     pub bar: u32,
+    /// Why, in the page's language.
+    pub why: String,
 }
 
 #[derive(Template)]
@@ -317,6 +384,7 @@ pub async fn org_score(
         .iter()
         .map(|r| IndicatorRow {
             name: ctx.tr.word(&r.name_en, &r.name_zh).to_owned(),
+            why: explain(&ctx.tr, &r.detail),
             bar: if most > 0.0 {
                 (r.points_lost / most * 120.0).round() as u32
             } else {
@@ -366,6 +434,33 @@ mod tests {
 
     fn order(rows: &[RankRow]) -> Vec<i64> {
         rows.iter().map(|r| r.card.org.0).collect()
+    }
+
+    #[test]
+    fn explanations_read_in_both_languages_and_unknown_text_stays() {
+        use crate::i18n::{Catalogues, Lang, Tr};
+        let cats = std::sync::Arc::new(Catalogues::embedded().unwrap());
+        let zh = Tr::new(Lang::ZhCn, cats.clone(), jiff::tz::TimeZone::UTC);
+        let en = Tr::new(Lang::En, cats, jiff::tz::TimeZone::UTC);
+        for (detail, chinese) in [
+            ("open: 2 critical, 1 high", "未整改：严重 2 个，高危 1 个"),
+            ("no open findings", "无未整改问题"),
+            ("3 overdue notice(s)", "逾期未整改通报 3 份"),
+            ("3 of 4 on time", "到期通报 4 份，按期整改 3 份"),
+            ("mean 2.5 days over 4 notice(s)", "4 份通报平均整改 2.5 天"),
+            ("0 failed verification(s)", "复核不通过 0 次"),
+            ("availability 99.50%", "网站可用率 99.50%"),
+            ("no tls_grade data", "无 tls_grade 数据"),
+            ("tls_grade = 80", "tls_grade = 80"),
+            ("open: lots", "open: lots"),
+        ] {
+            assert_eq!(explain(&zh, detail), chinese, "{detail}");
+            assert_eq!(
+                explain(&en, detail),
+                detail,
+                "English is the loop's own text"
+            );
+        }
     }
 
     #[test]
