@@ -33,8 +33,12 @@ pub struct MonitorConfig {
     pub max_cidr_hosts: u32,
     /// How long the run loop sleeps at most between looks at the schedule, in milliseconds.
     pub poll_ms: u64,
-    /// Observations kept per (asset, check) in memory.
-    pub keep_observations: usize,
+    /// Days stored observations are kept (pruned hourly); at least 8, since the government-site rule
+    /// reads a week of availability runs.
+    pub observation_retention_days: u32,
+    /// How often the loop's monthly `availability` metric is recomputed from the stored
+    /// observations, in seconds (0: after every pass that stored runs).
+    pub availability_metrics_secs: u64,
     /// How often the run loop reloads the registry when nothing is due, in seconds.
     pub refresh_secs: u64,
 }
@@ -75,7 +79,8 @@ impl Default for MonitorConfig {
             grace_ms: 2_000,
             max_cidr_hosts: 256,
             poll_ms: 1_000,
-            keep_observations: 50,
+            observation_retention_days: 90,
+            availability_metrics_secs: 900,
             refresh_secs: 30,
         }
     }
@@ -122,6 +127,12 @@ impl MonitorConfig {
         if self.per_host == 0 {
             return Err(bad("per_host", "must be at least 1"));
         }
+        if self.observation_retention_days < 8 {
+            return Err(bad(
+                "observation_retention_days",
+                "must be at least 8 (the government-site rule reads a week)",
+            ));
+        }
         if let Some((k, _)) = self.intervals.iter().find(|(_, v)| **v == 0) {
             return Err(bad(&format!("intervals.{k}"), "must be at least 1 second"));
         }
@@ -164,6 +175,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("urgent_caps.severe"), "{e}");
+        let e = MonitorConfig::from_toml("observation_retention_days = 3")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("observation_retention_days"), "{e}");
         let e = MonitorConfig::from_toml("nope = 1")
             .unwrap_err()
             .to_string();

@@ -3,7 +3,8 @@
 //! ```text
 //! registry (Store) ─► Scheduler::tick ─► taishi-probe checks ─► intake::ingest_run ─► LoopService::ingest/absent
 //!                          │ per-check intervals, urgency caps, jitter, global + per-host limits
-//!                          └► ObservationLog (every run)          fingerprint ─► software inventory
+//!                          └► ObservationStore (every run, batched) fingerprint ─► software inventory
+//!                               └► week rule, monthly availability metric, retention
 //! software inventory ─► warning::match_inventory (KEV + NVD CPE) ─► run_warnings ─► intake (source warning)
 //! taishi-hunt detections ─► alerts::alerts_from ─► attribution index ─► ingest_alerts (source detection)
 //! LoopService::submit_rectification ─► ProbeReverifier (re-runs the checks at once)
@@ -32,7 +33,7 @@ mod verify;
 pub mod warning;
 
 pub use config::{ConfigError, MonitorConfig};
-pub use observe::{Observation, ObservationLog};
+pub use observe::{Observation, ObservationOutcome, WEEK_COMPONENT};
 pub use runtime::{Monitor, MonitorOptions};
 pub use scheduler::{JobKey, Scheduler, TickReport};
 pub use verify::ProbeReverifier;

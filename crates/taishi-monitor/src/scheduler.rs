@@ -1,13 +1,18 @@
 //! The scheduler: decides which probe checks are due for which asset, runs them under global and
 //! per-host limits, stores observations and feeds the results through the loop's one intake path.
 //!
+//! Every run becomes an [`Observation`] written to the store in one batch at the end of the pass. From
+//! the stored runs the scheduler also evaluates the government-site week rule (at most hourly per
+//! asset), refreshes the loop's monthly `availability` metric (every `availability_metrics_secs`) and
+//! prunes observations past `observation_retention_days` (hourly).
+//!
 //! Time is read from the loop's [`Clock`], and one pass is [`Scheduler::tick`], which runs everything
 //! due and returns when it is done: tests move a `ManualClock` and call `tick` without sleeping;
 //! [`Scheduler::run`] calls it in a loop for `taishi serve`.
 
 use crate::config::MonitorConfig;
 use crate::intake::{IntakeCounts, ingest_run};
-use crate::observe::{Observation, ObservationLog};
+use crate::observe::{self, Observation};
 use crate::plan::{self, Skipped};
 use crate::{MonitorError, all_assets};
 use futures::StreamExt;
@@ -72,9 +77,21 @@ pub struct Scheduler {
     jobs: Mutex<HashMap<JobKey, JobState>>,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
     global: Arc<Semaphore>,
-    observations: ObservationLog,
-    metrics_lock: tokio::sync::Mutex<()>,
+    /// Serialises the upkeep after passes (metrics, pruning) and remembers when each last ran.
+    upkeep: tokio::sync::Mutex<Upkeep>,
+    /// When the week rule was last evaluated per asset.
+    week_checked: Mutex<HashMap<AssetId, Timestamp>>,
 }
+
+/// When the periodic work over stored observations last ran.
+#[derive(Debug, Default)]
+struct Upkeep {
+    metrics: Option<Timestamp>,
+    prune: Option<Timestamp>,
+}
+
+/// How often the week rule is evaluated per asset, and how often old observations are pruned.
+const HOURLY: SignedDuration = SignedDuration::from_secs(3_600);
 
 impl Scheduler {
     /// A scheduler running `suite` (built from `cfg.suite` by the caller, with its CA and DNS settings).
@@ -91,18 +108,13 @@ impl Scheduler {
             svc,
             clock,
             global: Arc::new(Semaphore::new(cfg.max_concurrent)),
-            observations: ObservationLog::new(cfg.keep_observations),
             cfg,
             suite,
             jobs: Mutex::new(HashMap::new()),
             hosts: Mutex::new(HashMap::new()),
-            metrics_lock: tokio::sync::Mutex::new(()),
+            upkeep: tokio::sync::Mutex::new(Upkeep::default()),
+            week_checked: Mutex::new(HashMap::new()),
         })
-    }
-
-    /// The observation log.
-    pub fn observations(&self) -> &ObservationLog {
-        &self.observations
     }
 
     /// When each known job runs next (for status pages and tests).
@@ -238,35 +250,20 @@ impl Scheduler {
             .collect()
             .await;
         let empty = Vec::new();
-        let mut avail: HashMap<taishi_model::OrgId, (f64, f64)> = HashMap::new();
+        let mut batch: Vec<Observation> = Vec::with_capacity(results.len());
+        let mut week: Vec<(Asset, Target)> = Vec::new();
         for (d, rep, at) in results {
-            if d.key.check == "availability" && rep.run.outcome != Outcome::Error {
-                let up = rep
-                    .run
-                    .observation
-                    .get("up")
-                    .and_then(|v| v.as_bool())
-                    .unwrap_or(true);
-                let e = avail.entry(d.asset.org_id).or_default();
-                e.0 += f64::from(u8::from(up));
-                e.1 += 1.0;
-            }
             let asset_open = open.get(&d.asset.id).unwrap_or(&empty);
             if rep.run.outcome == Outcome::Error {
                 report.errors += 1;
             }
-            self.observations.record(Observation {
-                asset: d.asset.id,
-                org: d.asset.org_id,
-                target: d.target.input.clone(),
-                check: d.key.check.clone(),
-                at,
-                outcome: rep.run.outcome,
-                duration_ms: rep.run.duration_ms,
-                observation: rep.run.observation.clone(),
-                error: rep.run.error.clone(),
-                findings: rep.findings.len(),
-            });
+            batch.push(observe::observation_of(&d.asset, &d.target, &rep, at));
+            if d.key.check == "availability"
+                && rep.run.outcome != Outcome::Error
+                && !week.iter().any(|(a, _)| a.id == d.asset.id)
+            {
+                week.push((d.asset.clone(), d.target.clone()));
+            }
             match ingest_run(&self.svc, &d.asset, &d.target, &rep, asset_open, at).await {
                 Ok(c) => report.intake.add(c),
                 Err(e) => report
@@ -283,44 +280,103 @@ impl Scheduler {
             let worst = Self::worst(asset_open).max(rep.findings.iter().map(|f| f.severity).max());
             self.finish(&d, at, worst);
         }
-        if !avail.is_empty()
-            && let Err(e) = self.record_availability(now, avail).await
-        {
-            report.failures.push(format!("availability metrics: {e}"));
+        if let Err(e) = self.store.add_observations(&batch).await {
+            report
+                .failures
+                .push(format!("storing {} observations: {e}", batch.len()));
         }
+        self.week_rules(week, &open, now, &mut report).await;
+        self.upkeep(now, !batch.is_empty(), &mut report).await;
         Ok(report)
     }
 
-    /// Adds this pass's availability runs to each org's monthly counts and sets the `availability`
-    /// metric (share of runs that found the site up) the loop's indicator system scores.
-    async fn record_availability(
+    /// The government-site week rule for assets whose availability was just checked, at most hourly
+    /// per asset, from the stored week (so it holds across restarts), through the loop's intake.
+    async fn week_rules(
         &self,
+        assets: Vec<(Asset, Target)>,
+        open: &HashMap<AssetId, Vec<Finding>>,
         now: Timestamp,
-        add: HashMap<taishi_model::OrgId, (f64, f64)>,
-    ) -> Result<(), MonitorError> {
-        let _one_writer = self.metrics_lock.lock().await;
-        let date = jiff::tz::TimeZone::UTC.to_datetime(now).date();
-        let period = taishi_model::indicator::Period::Month(date.year(), date.month());
-        let have = self.store.metrics(period).await?;
-        let get = |org, key: &str| {
-            have.iter()
-                .find(|(o, k, _)| *o == org && k == key)
-                .map_or(0.0, |(_, _, v)| *v)
-        };
-        for (org, (up, runs)) in add {
-            let up = get(org, "availability_up_runs") + up;
-            let runs = get(org, "availability_runs") + runs;
-            self.store
-                .set_metric(org, period, "availability_up_runs", up)
-                .await?;
-            self.store
-                .set_metric(org, period, "availability_runs", runs)
-                .await?;
-            self.store
-                .set_metric(org, period, "availability", up / runs.max(1.0))
-                .await?;
+        report: &mut TickReport,
+    ) {
+        let empty = Vec::new();
+        for (asset, target) in assets {
+            {
+                let mut g = self.week_checked.lock().unwrap_or_else(|e| e.into_inner());
+                if g.get(&asset.id)
+                    .is_some_and(|t| now.duration_since(*t) < HOURLY)
+                {
+                    continue;
+                }
+                g.insert(asset.id, now);
+            }
+            let rep = match observe::week_rule(self.store.as_ref(), &asset, &target, now).await {
+                Ok(Some(rep)) => rep,
+                Ok(None) => continue,
+                Err(e) => {
+                    report
+                        .failures
+                        .push(format!("week rule of asset {}: {e}", asset.id));
+                    continue;
+                }
+            };
+            let asset_open = open.get(&asset.id).unwrap_or(&empty);
+            match ingest_run(&self.svc, &asset, &target, &rep, asset_open, now).await {
+                Ok(c) => report.intake.add(c),
+                Err(e) => report.failures.push(format!(
+                    "intake {}/{}: {e}",
+                    target.input,
+                    observe::WEEK_COMPONENT
+                )),
+            }
         }
-        Ok(())
+    }
+
+    /// Work over the stored observations after a pass: the monthly availability metric every
+    /// `availability_metrics_secs` (and once more for the month just ended), pruning hourly.
+    async fn upkeep(&self, now: Timestamp, wrote: bool, report: &mut TickReport) {
+        let Ok(mut u) = self.upkeep.try_lock() else {
+            return; // another pass is doing it
+        };
+        let every = SignedDuration::from_secs(
+            i64::try_from(self.cfg.availability_metrics_secs).unwrap_or(i64::MAX),
+        );
+        let due = u.metrics.is_none_or(|t| now.duration_since(t) >= every);
+        if wrote && due {
+            if let Some(last) = u.metrics
+                && !observe::same_month(last, now)
+            {
+                // The month just ended gets its final figures once.
+                match observe::previous_month_instant(now) {
+                    Ok(prev) => {
+                        if let Err(e) =
+                            observe::availability_metrics(self.store.as_ref(), prev).await
+                        {
+                            report.failures.push(format!("availability metrics: {e}"));
+                        }
+                    }
+                    Err(e) => report.failures.push(format!("availability metrics: {e}")),
+                }
+            }
+            match observe::availability_metrics(self.store.as_ref(), now).await {
+                Ok(_) => u.metrics = Some(now),
+                Err(e) => report.failures.push(format!("availability metrics: {e}")),
+            }
+        }
+        if u.prune.is_none_or(|t| now.duration_since(t) >= HOURLY) {
+            let keep =
+                SignedDuration::from_hours(i64::from(self.cfg.observation_retention_days) * 24);
+            let before = now.saturating_sub(keep).unwrap_or(now);
+            match self.store.prune_observations(before).await {
+                Ok(n) => {
+                    u.prune = Some(now);
+                    if n > 0 {
+                        tracing::info!(pruned = n, "Old observations pruned.");
+                    }
+                }
+                Err(e) => report.failures.push(format!("pruning observations: {e}")),
+            }
+        }
     }
 
     async fn execute(&self, d: &Due) -> (CheckReport, Timestamp) {
