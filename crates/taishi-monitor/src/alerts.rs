@@ -11,9 +11,10 @@
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use taishi_hunt::{Detection, Fired};
 use taishi_loop::LoopService;
 use taishi_model::finding::{IntakeOutcome, Sighting};
@@ -100,37 +101,69 @@ fn openable(file: &Path) -> PathBuf {
     }
 }
 
+/// The events found again: each spot's fields and whether they were cut.
+type Found = HashMap<Spot, (Vec<(String, String)>, bool)>;
+
+/// Reads one file, keeping the events at `spots` (looked up by offset and record first, so most
+/// events cost one hash lookup and no allocation).
+fn read_file(path: &Path, spots: &HashSet<Spot>, found: &mut Found) {
+    let quick: HashSet<(u64, Option<u64>)> = spots.iter().map(|(_, o, r)| (*o, *r)).collect();
+    // A file that went away or no longer reads leaves its alerts with the matched fields only.
+    let Ok(src) = taishi_events::Source::open(path) else {
+        return;
+    };
+    let mut on_event = |e: &taishi_events::Event| {
+        if !quick.contains(&(e.meta.offset, e.meta.record)) {
+            return;
+        }
+        let spot = (e.meta.file.to_path_buf(), e.meta.offset, e.meta.record);
+        if spots.contains(&spot) && !found.contains_key(&spot) {
+            let fields = e.fields().map(|(n, v)| {
+                let text = v.as_text().map(|t| t.into_owned()).unwrap_or_default();
+                (n, text)
+            });
+            found.insert(spot, bounded_fields(fields, EVENT_LIMIT));
+        }
+    };
+    let _ = src.read_all(&mut on_event, &mut |_| {});
+}
+
 /// Reads back the events behind `detections` (rules only; correlations span many events): each file
-/// with a detection is read once, keeping the events at the wanted spots.
-fn read_back(detections: &[Detection]) -> HashMap<Spot, (Vec<(String, String)>, bool)> {
-    let mut wanted: HashMap<PathBuf, Vec<Spot>> = HashMap::new();
+/// with a detection is read once, files in parallel on as many threads as there are cores.
+fn read_back(detections: &[Detection]) -> Found {
+    let mut wanted: HashMap<PathBuf, HashSet<Spot>> = HashMap::new();
     for d in detections {
         if let (Fired::Rule(_), Some(f)) = (&d.fired, &d.file) {
             let spot = (f.to_path_buf(), d.offset, d.record);
-            let list = wanted.entry(openable(f)).or_default();
-            if !list.contains(&spot) {
-                list.push(spot);
-            }
+            wanted.entry(openable(f)).or_default().insert(spot);
         }
     }
-    let mut found = HashMap::new();
-    for (path, spots) in wanted {
-        // A file that went away or no longer reads leaves its alerts with the matched fields only.
-        let Ok(src) = taishi_events::Source::open(&path) else {
-            continue;
-        };
-        let mut on_event = |e: &taishi_events::Event| {
-            let spot = (e.meta.file.to_path_buf(), e.meta.offset, e.meta.record);
-            if spots.contains(&spot) && !found.contains_key(&spot) {
-                let fields = e.fields().map(|(n, v)| {
-                    let text = v.as_text().map(|t| t.into_owned()).unwrap_or_default();
-                    (n, text)
-                });
-                found.insert(spot, bounded_fields(fields, EVENT_LIMIT));
+    let wanted: Vec<(PathBuf, HashSet<Spot>)> = wanted.into_iter().collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(wanted.len());
+    let next = AtomicUsize::new(0);
+    let mut found = Found::new();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Found::new();
+                    while let Some((path, spots)) = wanted.get(next.fetch_add(1, Ordering::Relaxed))
+                    {
+                        read_file(path, spots, &mut mine);
+                    }
+                    mine
+                })
+            })
+            .collect();
+        for w in workers {
+            // A reader that panicked leaves its files' alerts with the matched fields only.
+            if let Ok(mine) = w.join() {
+                found.extend(mine);
             }
-        };
-        let _ = src.read_all(&mut on_event, &mut |_| {});
-    }
+        }
+    });
     found
 }
 
