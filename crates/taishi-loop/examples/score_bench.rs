@@ -2,7 +2,8 @@
 //!
 //! `score_bench load URL ORGS FINDINGS NOTICES` fills a fresh store: an org tree of ORGS orgs (one root,
 //! ~1% second tier, the rest third tier), FINDINGS findings spread over them (a third resolved), and
-//! NOTICES notices (issued over the year, half closed, some overdue).
+//! NOTICES notices (issued over the year, half closed, some overdue). `bench/web/run.sh` seeds the
+//! dashboard benchmark with it too.
 //! `score_bench score URL PERIOD` recomputes every org's score for PERIOD (with the previous period for
 //! the change column) through `LoopService::compute_scores` and stores the cards; it prints the
 //! figures. Run each phase in its own process so peak memory is measured per phase.
@@ -98,12 +99,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut f = Finding::open(
                 uuid::Uuid::new_v4(),
                 Sighting {
-                    source: FindingSource::Probe,
-                    check: format!("check.{}", i % 40),
+                    // Mostly probe findings, some detections and website outages, as the
+                    // dashboard shows them (scores do not depend on the source).
+                    source: if i % 50 == 0 {
+                        FindingSource::Detection
+                    } else {
+                        FindingSource::Probe
+                    },
+                    check: match i % 97 {
+                        0 => "availability.down".to_owned(),
+                        _ => format!("check.{}", i % 40),
+                    },
                     key: i.to_string(),
                     org,
                     asset: AssetId(i as i64 % 50_000),
-                    title: "bench finding".into(),
+                    title: format!("bench finding {}", i % 1000),
                     severity: sev[i % 5],
                     exploited: false,
                     internet_exposed: true,

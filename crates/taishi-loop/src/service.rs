@@ -6,7 +6,9 @@ use crate::attach::{AttachmentError, AttachmentPolicy, check_attachments};
 use crate::clock::Clock;
 use crate::notify::{Notification, Notifier};
 use crate::policy::{Criticality, DeadlineBasis, LoopPolicy};
-use crate::score::{IndicatorSystem, Metrics, ScoreCard, ScoreInput, compute_scores};
+use crate::score::{
+    IndicatorSystem, Metrics, OpenTally, ScoreCard, TalliedInput, compute_scores_tallied,
+};
 use crate::sweep::{LoopEvent, LoopEventKind, sweep_notice};
 use crate::tree::{OrgNode, OrgTree, TreeError};
 use crate::verify::{Reverifier, VerifyDecision, decide, machine_verifiable};
@@ -439,22 +441,23 @@ impl LoopService {
     /// change column. Recomputable at any time: it reads event dates, not import dates.
     pub async fn compute_scores(&self, period: Period) -> LoopResult<Vec<ScoreCard>> {
         let tree = self.tree().await?;
-        let findings = self.store.finding_facts(None).await?;
+        let tz = self.policy().calendar.tz();
+        // Findings are folded page by page into per-org counts: memory follows the orgs, not the
+        // findings (the cards equal `compute_scores` over every fact; see score::tests).
+        let mut open = OpenTally::for_period(period, &tz);
+        self.store
+            .for_each_finding_facts(None, 20_000, &mut |page| open.add(&page))
+            .await?;
         let notices = self.store.notice_facts(None).await?;
         let metrics = self.metrics(period).await?;
         let prev_metrics = self.metrics(period.prev()).await?;
-        let input = ScoreInput {
-            findings: &findings,
+        let input = TalliedInput {
+            open: &open,
             notices: &notices,
             metrics: &metrics,
+            prev_metrics: &prev_metrics,
         };
-        let prev = ScoreInput {
-            findings: &findings,
-            notices: &notices,
-            metrics: &prev_metrics,
-        };
-        let tz = self.policy().calendar.tz();
-        let cards = compute_scores(&self.indicators(), &tree, period, &tz, input, Some(prev));
+        let cards = compute_scores_tallied(&self.indicators(), &tree, period, &tz, input);
         let docs = cards
             .iter()
             .map(|c| {

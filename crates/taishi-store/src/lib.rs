@@ -18,7 +18,10 @@ pub mod transfer;
 pub use sql::{MigrationInfo, OpenOptions, SqlStore};
 
 pub use error::{StoreError, StoreResult};
-pub use loop_store::{ArchivedBulletin, FindingQuery, LoopAudit, LoopStore, NoticeQuery};
+pub use loop_store::{
+    ArchivedBulletin, DayCounts, FindingCursor, FindingPage, FindingQuery, FindingSort, LoopAudit,
+    LoopStore, NoticeQuery, OrgRisk,
+};
 pub use observation_store::{
     AvailabilityCounts, AvailabilityDay, AvailabilitySpan, Observation, ObservationOutcome,
     ObservationQuery, ObservationStore, StoredObservation,

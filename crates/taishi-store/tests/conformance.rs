@@ -9,6 +9,8 @@
 mod access_cases;
 #[path = "conformance/cases.rs"]
 mod cases;
+#[path = "conformance/finding_query_cases.rs"]
+mod finding_query_cases;
 #[path = "conformance/loop_cases.rs"]
 mod loop_cases;
 #[path = "conformance/search_cases.rs"]
@@ -165,4 +167,13 @@ conformance!(
 conformance!(
     settings: settings_cases =>
     settings_save_replace_delete_with_audit,
+);
+
+// Findings at scale: SQL filters, sorts and keyset pages, counts, dashboard aggregates, paged facts.
+conformance!(
+    finding_query: finding_query_cases =>
+    findings_filter_in_sql,
+    findings_sort_and_page_across_equal_timestamps,
+    finding_and_notice_aggregates,
+    finding_facts_come_in_pages,
 );

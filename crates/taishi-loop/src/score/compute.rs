@@ -83,7 +83,7 @@ fn by_org<T>(items: &[T], org: impl Fn(&T) -> OrgId) -> HashMap<OrgId, Vec<&T>> 
 
 fn sub_score(
     ind: &Indicator,
-    findings: &[&FindingFact],
+    open_counts: [u32; 5],
     notices: &[&NoticeFact],
     metrics: Option<&HashMap<String, f64>>,
     (start, end): (Timestamp, Timestamp),
@@ -94,19 +94,13 @@ fn sub_score(
             .copied()
             .filter(|v| v.is_finite())
     };
-    let last = end
-        .checked_sub(jiff::SignedDuration::from_millis(1))
-        .unwrap_or(end);
     match &ind.kind {
         IndicatorKind::OpenFindings {
             caps,
             per_extra,
             floor,
         } => {
-            let mut counts = [0u32; 5];
-            for f in findings.iter().filter(|f| f.open_at(last)) {
-                counts[f.severity as usize] += 1;
-            }
+            let counts = open_counts;
             let mut score: f64 = 100.0;
             let mut capped = false;
             let mut parts = Vec::new();
@@ -223,27 +217,100 @@ fn sub_score(
     }
 }
 
+/// Open findings per org and severity at one instant (the last millisecond of a period).
+trait OpenCounts {
+    fn open_counts(&self, org: OrgId, at: Timestamp) -> [u32; 5];
+}
+
+/// The facts themselves, grouped by org: counted at any instant.
+struct FactsByOrg<'a>(HashMap<OrgId, Vec<&'a FindingFact>>);
+
+impl OpenCounts for FactsByOrg<'_> {
+    fn open_counts(&self, org: OrgId, at: Timestamp) -> [u32; 5] {
+        let mut counts = [0u32; 5];
+        for f in self.0.get(&org).into_iter().flatten() {
+            if f.open_at(at) {
+                counts[f.severity as usize] += 1;
+            }
+        }
+        counts
+    }
+}
+
+/// Open findings per org and severity at a few instants, folded from finding facts page by page, so a
+/// score computation need not hold every finding: what the open-findings indicator reads, nothing
+/// more. [`OpenTally::for_period`] keeps the instants of a period and of its previous period.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OpenTally {
+    at: Vec<Timestamp>,
+    counts: HashMap<OrgId, Vec<[u32; 5]>>,
+}
+
+impl OpenTally {
+    /// A tally at the last millisecond of `period` and of the period before it.
+    pub fn for_period(period: Period, tz: &jiff::tz::TimeZone) -> OpenTally {
+        OpenTally {
+            at: vec![
+                period_last(period.bounds(tz)),
+                period_last(period.prev().bounds(tz)),
+            ],
+            counts: HashMap::new(),
+        }
+    }
+
+    /// Counts the findings of `facts` that are open at each instant.
+    pub fn add(&mut self, facts: &[FindingFact]) {
+        for f in facts {
+            for (i, at) in self.at.iter().enumerate() {
+                if f.open_at(*at) {
+                    let slot = self
+                        .counts
+                        .entry(f.org)
+                        .or_insert_with(|| vec![[0; 5]; self.at.len()]);
+                    slot[i][f.severity as usize] += 1;
+                }
+            }
+        }
+    }
+}
+
+impl OpenCounts for OpenTally {
+    fn open_counts(&self, org: OrgId, at: Timestamp) -> [u32; 5] {
+        let Some(i) = self.at.iter().position(|t| *t == at) else {
+            return [0; 5];
+        };
+        self.counts.get(&org).map_or([0; 5], |c| c[i])
+    }
+}
+
+/// The last millisecond of `[start, end)`: findings open then count against the period.
+fn period_last((_, end): (Timestamp, Timestamp)) -> Timestamp {
+    end.checked_sub(jiff::SignedDuration::from_millis(1))
+        .unwrap_or(end)
+}
+
 /// Computes the own score of every org of the tree for `period` (bounds in the authority's zone).
 fn own_scores(
     sys: &IndicatorSystem,
     tree: &OrgTree,
-    input: ScoreInput<'_>,
+    open: &dyn OpenCounts,
+    notices: &[NoticeFact],
+    metrics: &Metrics,
     bounds: (Timestamp, Timestamp),
 ) -> HashMap<OrgId, (f64, Vec<IndicatorResult>)> {
-    let findings = by_org(input.findings, |f| f.org);
-    let notices = by_org(input.notices, |n| n.org);
-    let empty_f = Vec::new();
+    let notices = by_org(notices, |n| n.org);
     let empty_n = Vec::new();
+    let last = period_last(bounds);
     let mut out = HashMap::with_capacity(tree.nodes().len());
     for node in tree.nodes() {
-        let f = findings.get(&node.id).unwrap_or(&empty_f);
+        let counts = open.open_counts(node.id, last);
         let n = notices.get(&node.id).unwrap_or(&empty_n);
-        let m = input.metrics.get(&node.id);
+        let m = metrics.get(&node.id);
         let mut results: Vec<IndicatorResult> = sys
             .indicators
             .iter()
             .map(|ind| {
-                let (score, detail) = sub_score(ind, f, n, m, bounds);
+                let (score, detail) = sub_score(ind, counts, n, m, bounds);
                 IndicatorResult {
                     id: ind.id.clone(),
                     name_zh: ind.name_zh.clone(),
@@ -328,12 +395,70 @@ pub fn compute_scores(
     input: ScoreInput<'_>,
     previous: Option<ScoreInput<'_>>,
 ) -> Vec<ScoreCard> {
-    let own = own_scores(sys, tree, input, period.bounds(tz));
-    let sub = rollup(sys.rollup, tree, &own);
+    let facts = FactsByOrg(by_org(input.findings, |f| f.org));
+    let bounds = period.bounds(tz);
+    let own = own_scores(sys, tree, &facts, input.notices, input.metrics, bounds);
     let prev = previous.map(|p| {
-        let o = own_scores(sys, tree, p, period.prev().bounds(tz));
-        rollup(sys.rollup, tree, &o)
+        let pf = FactsByOrg(by_org(p.findings, |f| f.org));
+        let b = period.prev().bounds(tz);
+        own_scores(sys, tree, &pf, p.notices, p.metrics, b)
     });
+    cards(sys, tree, period, own, prev)
+}
+
+/// What [`compute_scores_tallied`] reads: open findings already tallied, notices and metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct TalliedInput<'a> {
+    /// Open findings per org at the end of the period and of the previous period.
+    pub open: &'a OpenTally,
+    /// Notices.
+    pub notices: &'a [NoticeFact],
+    /// Metrics for the period.
+    pub metrics: &'a Metrics,
+    /// Metrics for the previous period.
+    pub prev_metrics: &'a Metrics,
+}
+
+/// [`compute_scores`] with the previous period, from an [`OpenTally`] instead of every finding: the
+/// same cards (the open-findings indicator only counts what is open at a period's end), in memory
+/// proportional to the orgs rather than the findings.
+pub fn compute_scores_tallied(
+    sys: &IndicatorSystem,
+    tree: &OrgTree,
+    period: Period,
+    tz: &jiff::tz::TimeZone,
+    input: TalliedInput<'_>,
+) -> Vec<ScoreCard> {
+    let own = own_scores(
+        sys,
+        tree,
+        input.open,
+        input.notices,
+        input.metrics,
+        period.bounds(tz),
+    );
+    let prev = own_scores(
+        sys,
+        tree,
+        input.open,
+        input.notices,
+        input.prev_metrics,
+        period.prev().bounds(tz),
+    );
+    cards(sys, tree, period, own, Some(prev))
+}
+
+type Own = HashMap<OrgId, (f64, Vec<IndicatorResult>)>;
+
+fn cards(
+    sys: &IndicatorSystem,
+    tree: &OrgTree,
+    period: Period,
+    own: Own,
+    prev_own: Option<Own>,
+) -> Vec<ScoreCard> {
+    let sub = rollup(sys.rollup, tree, &own);
+    let prev = prev_own.map(|o| rollup(sys.rollup, tree, &o));
     let mut cards = Vec::with_capacity(tree.nodes().len());
     for node in tree.nodes() {
         let (own_score, breakdown) = own.get(&node.id).cloned().unwrap_or((100.0, Vec::new()));

@@ -6,7 +6,8 @@ mod compute;
 mod config;
 
 pub use compute::{
-    FindingFact, IndicatorResult, Metrics, NoticeFact, ScoreCard, ScoreInput, compute_scores,
+    FindingFact, IndicatorResult, Metrics, NoticeFact, OpenTally, ScoreCard, ScoreInput,
+    TalliedInput, compute_scores, compute_scores_tallied,
 };
 pub use config::{
     DEFAULT_TOML, Indicator, IndicatorError, IndicatorKind, IndicatorSystem, PerSeverity, Rollup,

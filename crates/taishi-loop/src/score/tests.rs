@@ -171,3 +171,137 @@ fn notice_indicators() {
     assert!((100.0 - lost - c.own).abs() < 0.06, "{lost} {}", c.own);
     assert!(c.previous.is_none());
 }
+
+/// A small deterministic generator (no dependency): xorshift64*.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+#[test]
+fn tallied_path_gives_the_same_cards_as_every_fact_on_random_data() {
+    let sys = IndicatorSystem::default_system();
+    let tz = TimeZone::fixed(Offset::constant(8));
+    let base = ts("2026-08-01T00:00:00Z");
+    let at = |mins: u64| {
+        base.checked_add(jiff::SignedDuration::from_mins(mins as i64))
+            .unwrap()
+    };
+    let nodes: Vec<OrgNode> = (1..=40)
+        .map(|id| OrgNode {
+            id: OrgId(id),
+            parent: (id > 1).then(|| OrgId(if id <= 6 { 1 } else { 1 + id % 6 })),
+            name: format!("o{id}"),
+            emails: vec![],
+            critical_infrastructure: false,
+        })
+        .collect();
+    let tree = OrgTree::new(nodes).unwrap();
+    for seed in 1..=5u64 {
+        let mut r = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let span = 150 * 24 * 60; // August to December, in minutes
+        let findings: Vec<FindingFact> = (0..3000)
+            .map(|_| {
+                let mut spans = Vec::new();
+                let mut resolved_ends = Vec::new();
+                let mut t = r.below(span);
+                // One to three spans; the last may stay open. Some span ends fall exactly on a
+                // period boundary (midnight +08:00 of 1 November), the edge the tally must respect.
+                for _ in 0..=r.below(3) {
+                    let start = at(t);
+                    let end = match r.below(4) {
+                        0 => None,
+                        1 => Some(ts("2026-10-31T16:00:00Z").max(start)),
+                        _ => Some(at(t + r.below(20 * 24 * 60) + 1)),
+                    };
+                    spans.push((start, end));
+                    let Some(e) = end else { break };
+                    if r.below(2) == 0 {
+                        resolved_ends.push(e);
+                    }
+                    t = e.duration_since(base).as_mins() as u64 + r.below(10 * 24 * 60) + 1;
+                }
+                FindingFact {
+                    org: OrgId(1 + r.below(40) as i64),
+                    severity: Severity::ALL_DESC[r.below(5) as usize],
+                    spans,
+                    resolved_ends,
+                }
+            })
+            .collect();
+        let notices: Vec<NoticeFact> = (0..200)
+            .map(|_| {
+                let issued = at(r.below(span));
+                NoticeFact {
+                    org: OrgId(1 + r.below(40) as i64),
+                    issued_at: Some(issued),
+                    rectify_due: Some(issued + jiff::SignedDuration::from_hours(24 * 14)),
+                    closed_at: (r.below(2) == 0).then(|| {
+                        issued + jiff::SignedDuration::from_hours(r.below(40 * 24) as i64)
+                    }),
+                    cancelled: r.below(10) == 0,
+                    returned_at: vec![],
+                }
+            })
+            .collect();
+        let mut metrics = Metrics::new();
+        metrics
+            .entry(OrgId(3))
+            .or_default()
+            .insert("availability".into(), 0.97);
+        let prev_metrics = Metrics::new();
+        for period in [
+            Period::Month(2026, 11),
+            Period::Month(2026, 10),
+            Period::Quarter(2026, 4),
+        ] {
+            let old = compute_scores(
+                &sys,
+                &tree,
+                period,
+                &tz,
+                ScoreInput {
+                    findings: &findings,
+                    notices: &notices,
+                    metrics: &metrics,
+                },
+                Some(ScoreInput {
+                    findings: &findings,
+                    notices: &notices,
+                    metrics: &prev_metrics,
+                }),
+            );
+            // Fold the facts in uneven pages, as the store hands them over.
+            let mut open = OpenTally::for_period(period, &tz);
+            for page in findings.chunks(97) {
+                open.add(page);
+            }
+            let new = compute_scores_tallied(
+                &sys,
+                &tree,
+                period,
+                &tz,
+                TalliedInput {
+                    open: &open,
+                    notices: &notices,
+                    metrics: &metrics,
+                    prev_metrics: &prev_metrics,
+                },
+            );
+            assert_eq!(new, old, "seed {seed}, {period}");
+            assert!(
+                old.iter().any(|c| c.own < 100.0),
+                "the data must cost points"
+            );
+        }
+    }
+}

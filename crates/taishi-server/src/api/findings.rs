@@ -3,7 +3,7 @@
 //! one or in bulk.
 
 use super::extract::{ApiJson, ApiPath, ApiQuery};
-use super::loopctx::{self, loop_caller, offset_page};
+use super::loopctx::{self, loop_caller};
 use super::{page, scope};
 use crate::auth::caller::Caller;
 use crate::error::{AppError, AppResult, ErrorBody};
@@ -14,8 +14,8 @@ use axum::extract::State;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use taishi_model::finding::Finding;
-use taishi_model::{AssetId, FindingSource, OrgId, Paged, Severity};
-use taishi_store::{FindingQuery as StoreQuery, NoticeQuery};
+use taishi_model::{AssetId, FindingSource, OrgId, Severity};
+use taishi_store::{FindingCursor, FindingQuery as StoreQuery, FindingSort, NoticeQuery};
 use uuid::Uuid;
 
 /// Query of `GET /api/v1/findings`.
@@ -25,8 +25,8 @@ use uuid::Uuid;
 pub struct FindingsQuery {
     /// Page size, 1–1000 (default 50).
     pub limit: Option<u32>,
-    /// Cursor: the `next` of the previous page.
-    pub after: Option<i64>,
+    /// Cursor: the `next` of the previous page (opaque text; only valid with the same `sort`).
+    pub after: Option<String>,
     /// Only findings of orgs in this subtree (default: the caller's scope).
     #[param(value_type = Option<i64>)]
     pub within: Option<OrgId>,
@@ -43,12 +43,31 @@ pub struct FindingsQuery {
     /// Only this source (`probe`, `detection`, `warning`).
     #[param(value_type = Option<String>)]
     pub source: Option<FindingSource>,
+    /// Only this check or Sigma rule id.
+    pub check: Option<String>,
     /// First seen at least this many days ago.
     pub min_age_days: Option<u32>,
     /// First seen at most this many days ago.
     pub max_age_days: Option<u32>,
     /// Title, check or key contains this text (case-insensitive).
     pub q: Option<String>,
+    /// `last_seen` (default, newest first), `first_seen` (oldest first), `severity` (worst first) or
+    /// `org`.
+    pub sort: Option<String>,
+}
+
+/// A page of findings with the number of all matches.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FindingList {
+    /// The findings of this page.
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<Finding>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next: Option<String>,
+    /// How many findings match the filters in all pages; only on the first page (no `after`), so
+    /// walking a long list costs one count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
 }
 
 const STATUSES: [&str; 4] = ["open", "resolved", "false_positive", "risk_accepted"];
@@ -62,13 +81,13 @@ fn split(s: &Option<String>) -> Vec<String> {
         .collect()
 }
 
-/// The checked filters of a findings query.
-struct Filters {
-    severities: Vec<Severity>,
-    statuses: Vec<String>,
+fn days_ago(now: Timestamp, days: i64) -> Timestamp {
+    now.checked_sub(SignedDuration::from_hours(24 * days))
+        .unwrap_or(Timestamp::MIN)
 }
 
-fn filters(q: &FindingsQuery) -> AppResult<Filters> {
+/// The store query for `q` under `within`: every filter is checked here and applied in SQL.
+fn store_query(q: &FindingsQuery, within: OrgId, now: Timestamp) -> AppResult<StoreQuery> {
     let severities = split(&q.severity)
         .iter()
         .map(|s| {
@@ -83,53 +102,74 @@ fn filters(q: &FindingsQuery) -> AppResult<Filters> {
             format!("unknown status {bad:?}; one of {}", STATUSES.join(", ")),
         ));
     }
-    Ok(Filters {
+    let sort = match q.sort.as_deref() {
+        None | Some("") => FindingSort::default(),
+        Some(s) => FindingSort::parse(s).ok_or_else(|| {
+            AppError::bad_field(
+                "sort",
+                format!("unknown sort {s:?}; one of last_seen, first_seen, severity, org"),
+            )
+        })?,
+    };
+    let after = match q.after.as_deref() {
+        None | Some("") => None,
+        Some(a) => Some(a.parse::<FindingCursor>().map_err(|_| {
+            AppError::bad_field("after", "not a cursor of this list; use the `next` it gave")
+        })?),
+    };
+    if after.as_ref().is_some_and(|c| c.sort != sort) {
+        return Err(AppError::bad_field(
+            "after",
+            "the cursor belongs to another sort",
+        ));
+    }
+    let limit = page(q.limit, None)?.limit;
+    Ok(StoreQuery {
+        within: Some(within),
+        org: q.org,
+        asset: q.asset,
         severities,
         statuses,
+        source: q.source,
+        // "at most N days ago" keeps whole days: age in days (rounded down) ≤ N.
+        first_seen_from: q.max_age_days.map(|d| {
+            days_ago(now, i64::from(d) + 1)
+                .checked_add(SignedDuration::from_millis(1))
+                .unwrap_or(Timestamp::MIN)
+        }),
+        first_seen_to: q.min_age_days.map(|d| days_ago(now, i64::from(d))),
+        check: q.check.clone().filter(|c| !c.is_empty()),
+        check_prefix: None,
+        text: q.q.clone().filter(|t| !t.trim().is_empty()),
+        sort,
+        after,
+        limit,
     })
 }
 
-fn matches(f: &Finding, q: &FindingsQuery, fl: &Filters, now: Timestamp) -> bool {
-    let age_days = now.duration_since(f.first_seen).as_secs() / 86_400;
-    let text = q.q.as_deref().map(str::to_lowercase);
-    q.org.is_none_or(|o| f.org == o)
-        && q.asset.is_none_or(|a| f.asset == a)
-        && q.source.is_none_or(|s| f.source == s)
-        && (fl.severities.is_empty() || fl.severities.contains(&f.severity))
-        && q.min_age_days.is_none_or(|d| age_days >= i64::from(d))
-        && q.max_age_days.is_none_or(|d| age_days <= i64::from(d))
-        && text.is_none_or(|t| {
-            [&f.title, &f.check, &f.key]
-                .iter()
-                .any(|s| s.to_lowercase().contains(&t))
-        })
-}
-
-/// Lists and searches findings in the caller's scope, newest sighting first.
+/// Lists and searches findings in the caller's scope (newest sighting first by default), a keyset page
+/// at a time, with the total number of matches. Filtering, sorting and paging happen in the store.
 #[utoipa::path(get, path = "/api/v1/findings", tag = "findings", params(FindingsQuery),
-    responses((status = 200, description = "A page of findings", body = Object), (status = 400, body = ErrorBody)))]
+    responses((status = 200, description = "A page of findings", body = FindingList), (status = 400, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<FindingsQuery>,
-) -> AppResult<Json<Paged<Finding>>> {
+) -> AppResult<Json<FindingList>> {
     let within = scope::within(&state, &caller, q.within, Action::ReadLoop).await?;
-    let pg = page(q.limit, q.after)?;
-    let fl = filters(&q)?;
-    let all = state
-        .store()
-        .list_findings(&StoreQuery {
-            within: Some(within),
-            statuses: fl.statuses.clone(),
-            limit: 0,
-        })
-        .await?;
-    let now = state.now();
-    let hits: Vec<Finding> = all
-        .into_iter()
-        .filter(|f| matches(f, &q, &fl, now))
-        .collect();
-    Ok(Json(offset_page(hits, pg)))
+    let sq = store_query(&q, within, state.now())?;
+    let store = state.store();
+    let (found, total) = if sq.after.is_none() {
+        let (found, total) = tokio::try_join!(store.page_findings(&sq), store.count_findings(&sq))?;
+        (found, Some(total))
+    } else {
+        (store.page_findings(&sq).await?, None)
+    };
+    Ok(Json(FindingList {
+        items: found.items,
+        next: found.next.map(|c| c.to_string()),
+        total,
+    }))
 }
 
 /// A notice covering a finding, in brief.

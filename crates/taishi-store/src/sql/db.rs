@@ -179,6 +179,32 @@ impl Db {
         })
     }
 
+    /// Streams the rows of one query to `f` as the database returns them, holding one row at a time
+    /// (a full scan in table order instead of a `Vec` of every row); `f`'s error stops the scan.
+    pub(crate) async fn each(
+        &self,
+        sql: &str,
+        args: Vec<Arg>,
+        f: &mut (dyn FnMut(Row) -> StoreResult<()> + Send),
+    ) -> StoreResult<()> {
+        use futures::TryStreamExt;
+        match self {
+            Db::Sqlite { reader, .. } => {
+                let mut rows = sqlite_query(sql, args).fetch(reader);
+                while let Some(r) = rows.try_next().await? {
+                    f(Row::Sqlite(r))?;
+                }
+            }
+            Db::Pg(p) => {
+                let mut rows = pg_query(sql, args).fetch(p);
+                while let Some(r) = rows.try_next().await? {
+                    f(Row::Pg(r))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) async fn opt(&self, sql: &str, args: Vec<Arg>) -> StoreResult<Option<Row>> {
         Ok(match self {
             Db::Sqlite { reader, .. } => sqlite_query(sql, args)

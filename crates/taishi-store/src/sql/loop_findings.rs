@@ -2,9 +2,9 @@
 
 use super::SqlStore;
 use super::db::{Arg, Row, Tx, args};
-use super::rows::{Change, write_audit};
+use super::rows::{Change, Where, count_where, like_escape, write_audit};
 use crate::error::{StoreError, StoreResult};
-use crate::loop_store::{FindingQuery, LoopAudit};
+use crate::loop_store::{FindingCursor, FindingPage, FindingQuery, FindingSort, LoopAudit};
 use jiff::Timestamp;
 use taishi_model::finding::Finding;
 use taishi_model::indicator::FindingFact;
@@ -117,16 +117,129 @@ pub(crate) async fn audit_line(
     .await
 }
 
+/// When a finding that is not open was last closed: the end of its last open span.
+fn closed_at(f: &Finding, fact: &FindingFact) -> Option<i64> {
+    if f.status.as_str() == "open" {
+        return None;
+    }
+    fact.spans.last().and_then(|s| s.1).map(ms)
+}
+
+/// The lower-cased text the `text` filter searches: title, check and key, one per line.
+fn search_text(title: &str, check: &str, key: &str) -> String {
+    format!("{title}\n{check}\n{key}").to_lowercase()
+}
+
+/// The order's columns with their directions (`true` = descending), id last.
+fn order_columns(sort: FindingSort) -> &'static [(&'static str, bool)] {
+    match sort {
+        FindingSort::LastSeen => &[("last_seen", true), ("id", true)],
+        FindingSort::FirstSeen => &[("first_seen", false), ("id", false)],
+        FindingSort::Severity => &[("sev_rank", true), ("last_seen", true), ("id", true)],
+        FindingSort::Org => &[("org_id", false), ("last_seen", true), ("id", true)],
+    }
+}
+
+/// Adds the keyset condition "strictly after `c`" for the order's columns: a row-value comparison
+/// when all directions agree (both backends use the index for it), else the expanded OR form.
+fn push_after(w: &mut Where, c: &FindingCursor) {
+    let cols = order_columns(c.sort);
+    let mut vals: Vec<Arg> = c.keys.iter().map(|k| Arg::from(*k)).collect();
+    vals.push(Arg::from(c.id.to_string()));
+    if cols.iter().all(|x| x.1 == cols[0].1) {
+        let names: Vec<&str> = cols.iter().map(|x| x.0).collect();
+        let marks = vec!["?"; cols.len()].join(", ");
+        let op = if cols[0].1 { "<" } else { ">" };
+        w.push(&format!("({}) {op} ({marks})", names.join(", ")), vals);
+        return;
+    }
+    // (a > ?) OR (a = ? AND ((b < ?) OR (b = ? AND c < ?)))
+    fn nest(cols: &[(&str, bool)], vals: &[Arg], sql: &mut String, out: &mut Vec<Arg>) {
+        let ((col, desc), v) = (cols[0], &vals[0]);
+        let op = if desc { "<" } else { ">" };
+        if cols.len() == 1 {
+            sql.push_str(&format!("{col} {op} ?"));
+            out.push(v.clone());
+            return;
+        }
+        sql.push_str(&format!("({col} {op} ? OR ({col} = ? AND ("));
+        out.push(v.clone());
+        out.push(v.clone());
+        nest(&cols[1..], &vals[1..], sql, out);
+        sql.push_str(")))");
+    }
+    let (mut sql, mut out) = (String::new(), Vec::new());
+    nest(cols, &vals, &mut sql, &mut out);
+    w.push(&sql, out);
+}
+
+/// The WHERE conditions of `q` (without the cursor).
+async fn finding_where(s: &SqlStore, q: &FindingQuery) -> StoreResult<Where> {
+    let mut w = Where::default();
+    if let Some(root) = q.within {
+        let (lo, hi) = s.subtree_of(root).await?;
+        w.push(
+            "org_id IN (SELECT id FROM orgs WHERE path >= ? AND path < ?)",
+            args![lo, hi],
+        );
+    }
+    if let Some(o) = q.org {
+        w.push("org_id = ?", args![o.0]);
+    }
+    if let Some(a) = q.asset {
+        w.push("asset_id = ?", args![a.0]);
+    }
+    let list = |w: &mut Where, col: &str, vals: Vec<Arg>| {
+        if !vals.is_empty() {
+            let marks = vec!["?"; vals.len()].join(", ");
+            w.push(&format!("{col} IN ({marks})"), vals);
+        }
+    };
+    list(
+        &mut w,
+        "sev_rank",
+        q.severities.iter().map(|s| Arg::from(*s as i64)).collect(),
+    );
+    list(&mut w, "status", q.statuses.iter().map(Arg::from).collect());
+    if let Some(src) = q.source {
+        w.push("source = ?", args![src.as_str()]);
+    }
+    if let Some(t) = q.first_seen_from {
+        w.push("first_seen >= ?", args![ms(t)]);
+    }
+    if let Some(t) = q.first_seen_to {
+        w.push("first_seen <= ?", args![ms(t)]);
+    }
+    if let Some(c) = &q.check {
+        w.push("check_id = ?", args![c]);
+    }
+    if let Some(p) = q.check_prefix.as_deref().filter(|p| !p.is_empty()) {
+        w.push(
+            "check_id LIKE ? ESCAPE '\\'",
+            args![format!("{}%", like_escape(p))],
+        );
+    }
+    if let Some(t) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        w.push(
+            "search LIKE ? ESCAPE '\\'",
+            args![format!("%{}%", like_escape(&t.to_lowercase()))],
+        );
+    }
+    Ok(w)
+}
+
 async fn upsert_finding(tx: &mut Tx, f: &Finding) -> StoreResult<()> {
     let fact = FindingFact::from_finding(f);
     let doc = to_json(f)?;
     tx.exec(
         "INSERT INTO loop_findings (id, fingerprint, org_id, asset_id, source, check_id, severity, status, \
-         first_seen, last_seen, spans, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         first_seen, last_seen, spans, doc, sev_rank, closed_at, search) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
          ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, org_id = excluded.org_id, \
          asset_id = excluded.asset_id, source = excluded.source, check_id = excluded.check_id, \
          severity = excluded.severity, status = excluded.status, first_seen = excluded.first_seen, \
-         last_seen = excluded.last_seen, spans = excluded.spans, doc = excluded.doc",
+         last_seen = excluded.last_seen, spans = excluded.spans, doc = excluded.doc, \
+         sev_rank = excluded.sev_rank, closed_at = excluded.closed_at, search = excluded.search",
         args![
             f.id.to_string(),
             f.fingerprint.as_str(),
@@ -140,6 +253,9 @@ async fn upsert_finding(tx: &mut Tx, f: &Finding) -> StoreResult<()> {
             ms(f.last_seen),
             spans_text(&fact),
             doc,
+            f.severity as i64,
+            closed_at(f, &fact),
+            search_text(&f.title, &f.check, &f.key),
         ],
     )
     .await
@@ -205,45 +321,90 @@ impl SqlStore {
         tx.commit().await
     }
 
-    pub(crate) async fn loop_list_findings(&self, q: &FindingQuery) -> StoreResult<Vec<Finding>> {
-        let (clause, mut a) = within_clause(self, q.within, 1).await?;
-        let mut sql = format!("SELECT doc FROM loop_findings WHERE {clause}");
-        if !q.statuses.is_empty() {
-            let mut ph = Vec::new();
-            for s in &q.statuses {
-                a.push(Arg::from(s));
-                ph.push(format!("${}", a.len()));
+    /// The findings of `q` in its order, at most `limit` (0: all) after its cursor.
+    async fn loop_select_findings(
+        &self,
+        q: &FindingQuery,
+        limit: Option<u32>,
+    ) -> StoreResult<Vec<Finding>> {
+        let mut w = finding_where(self, q).await?;
+        if let Some(c) = &q.after {
+            if c.sort != q.sort {
+                return Err(StoreError::invalid(
+                    "after",
+                    format!("the cursor belongs to sort {}", c.sort.as_str()),
+                ));
             }
-            sql.push_str(&format!(" AND status IN ({})", ph.join(", ")));
+            push_after(&mut w, c);
         }
-        sql.push_str(" ORDER BY last_seen DESC, id");
-        if q.limit > 0 {
-            sql.push_str(&format!(" LIMIT {}", q.limit));
+        let order: Vec<String> = order_columns(q.sort)
+            .iter()
+            .map(|(c, d)| format!("{c}{}", if *d { " DESC" } else { "" }))
+            .collect();
+        let mut sql = format!(
+            "SELECT doc FROM loop_findings {} ORDER BY {}",
+            w.sql(),
+            order.join(", ")
+        );
+        if let Some(n) = limit {
+            sql.push_str(&format!(" LIMIT {n}"));
         }
         self.db
-            .all(&sql, a)
+            .all(&sql, w.args)
             .await?
             .iter()
             .map(finding_from_row)
             .collect()
     }
 
+    pub(crate) async fn loop_list_findings(&self, q: &FindingQuery) -> StoreResult<Vec<Finding>> {
+        self.loop_select_findings(q, (q.limit > 0).then_some(q.limit))
+            .await
+    }
+
+    pub(crate) async fn loop_page_findings(&self, q: &FindingQuery) -> StoreResult<FindingPage> {
+        let limit = if q.limit == 0 { 50 } else { q.limit };
+        let mut items = self.loop_select_findings(q, Some(limit + 1)).await?;
+        let next = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|f| FindingCursor::after(f, q.sort))
+        } else {
+            None
+        };
+        Ok(FindingPage { items, next })
+    }
+
+    pub(crate) async fn loop_count_findings(&self, q: &FindingQuery) -> StoreResult<u64> {
+        let w = finding_where(self, q).await?;
+        count_where(&self.db, "loop_findings", w).await
+    }
+
     pub(crate) async fn loop_finding_facts(
         &self,
         within: Option<OrgId>,
     ) -> StoreResult<Vec<FindingFact>> {
-        let (clause, a) = within_clause(self, within, 1).await?;
-        let rows = self
-            .db
-            .all(
-                &format!("SELECT org_id, severity, spans FROM loop_findings WHERE {clause}"),
-                a,
-            )
+        let mut all = Vec::new();
+        self.loop_for_each_finding_facts(within, 50_000, &mut |mut page| all.append(&mut page))
             .await?;
-        rows.iter()
-            .map(|r| {
+        Ok(all)
+    }
+
+    /// Streams the scoring facts of one query (a scan in table order, one row held at a time) and hands
+    /// them to `f` in pages of `chunk`.
+    pub(crate) async fn loop_for_each_finding_facts(
+        &self,
+        within: Option<OrgId>,
+        chunk: u32,
+        f: &mut (dyn FnMut(Vec<FindingFact>) + Send),
+    ) -> StoreResult<()> {
+        let chunk = chunk.max(1) as usize;
+        let (clause, a) = within_clause(self, within, 1).await?;
+        let sql = format!("SELECT org_id, severity, spans FROM loop_findings WHERE {clause}");
+        let mut page = Vec::with_capacity(chunk);
+        self.db
+            .each(&sql, a, &mut |r| {
                 let (spans, resolved_ends) = parse_spans(&r.text(2)?)?;
-                Ok(FindingFact {
+                page.push(FindingFact {
                     org: OrgId(r.i64(0)?),
                     severity: r
                         .text(1)?
@@ -251,8 +412,16 @@ impl SqlStore {
                         .map_err(|e| bad_doc("severity", e))?,
                     spans,
                     resolved_ends,
-                })
+                });
+                if page.len() == chunk {
+                    f(std::mem::replace(&mut page, Vec::with_capacity(chunk)));
+                }
+                Ok(())
             })
-            .collect()
+            .await?;
+        if !page.is_empty() {
+            f(page);
+        }
+        Ok(())
     }
 }

@@ -5,7 +5,10 @@ use super::SqlStore;
 use super::db::args;
 use super::loop_findings::{bad_doc, ms};
 use crate::error::StoreResult;
-use crate::loop_store::{ArchivedBulletin, FindingQuery, LoopAudit, LoopStore, NoticeQuery};
+use crate::loop_store::{
+    ArchivedBulletin, DayCounts, FindingPage, FindingQuery, LoopAudit, LoopStore, NoticeQuery,
+    OrgRisk,
+};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use taishi_model::OrgId;
@@ -36,8 +39,41 @@ impl LoopStore for SqlStore {
     async fn list_findings(&self, q: &FindingQuery) -> StoreResult<Vec<Finding>> {
         self.loop_list_findings(q).await
     }
+    async fn page_findings(&self, q: &FindingQuery) -> StoreResult<FindingPage> {
+        self.loop_page_findings(q).await
+    }
+    async fn count_findings(&self, q: &FindingQuery) -> StoreResult<u64> {
+        self.loop_count_findings(q).await
+    }
+    async fn open_by_severity(&self, within: Option<OrgId>) -> StoreResult<[u64; 5]> {
+        self.loop_open_by_severity(within).await
+    }
+    async fn riskiest_orgs(
+        &self,
+        within: Option<OrgId>,
+        weights: [u64; 5],
+        n: u32,
+    ) -> StoreResult<Vec<OrgRisk>> {
+        self.loop_riskiest_orgs(within, weights, n).await
+    }
+    async fn findings_per_day(
+        &self,
+        within: Option<OrgId>,
+        since: Timestamp,
+        days: u32,
+    ) -> StoreResult<Vec<DayCounts>> {
+        self.loop_findings_per_day(within, since, days).await
+    }
     async fn finding_facts(&self, within: Option<OrgId>) -> StoreResult<Vec<FindingFact>> {
         self.loop_finding_facts(within).await
+    }
+    async fn for_each_finding_facts(
+        &self,
+        within: Option<OrgId>,
+        chunk: u32,
+        f: &mut (dyn FnMut(Vec<FindingFact>) + Send),
+    ) -> StoreResult<()> {
+        self.loop_for_each_finding_facts(within, chunk, f).await
     }
     async fn create_notice(&self, n: Notice, year: i16, audit: LoopAudit) -> StoreResult<Notice> {
         self.loop_create_notice(n, year, audit).await
@@ -59,6 +95,16 @@ impl LoopStore for SqlStore {
     }
     async fn notice_facts(&self, within: Option<OrgId>) -> StoreResult<Vec<NoticeFact>> {
         self.loop_notice_facts(within).await
+    }
+    async fn notices_by_state(&self, within: Option<OrgId>) -> StoreResult<Vec<(String, u64)>> {
+        self.loop_notices_by_state(within).await
+    }
+    async fn count_overdue_notices(
+        &self,
+        within: Option<OrgId>,
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        self.loop_count_overdue_notices(within, now).await
     }
     async fn add_rectification(
         &self,

@@ -10,6 +10,7 @@ mod import;
 mod loop_findings;
 mod loop_misc;
 mod loop_notices;
+mod loop_stats;
 mod observations;
 mod orgs;
 mod rows;

@@ -11,11 +11,12 @@ use taishi_model::*;
 use taishi_store::{ArchivedBulletin, FindingQuery, LoopAudit, NoticeQuery, Store};
 use uuid::Uuid;
 
-fn ts(s: &str) -> Timestamp {
+pub fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
 }
 
-async fn org(s: &dyn Store, code: &str, parent: Option<OrgId>) -> OrgId {
+/// Creates a department `code` under `parent` (shared with the finding query cases).
+pub async fn org(s: &dyn Store, code: &str, parent: Option<OrgId>) -> OrgId {
     s.create_org(
         &Actor::system("test"),
         OrgInput {

@@ -15,16 +15,14 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use taishi_model::finding::Finding;
-use taishi_model::{OrgId, Severity};
+use taishi_model::{AssetId, FindingSource, OrgId, Severity};
 use taishi_server::api::scope;
 use taishi_server::policy::Action;
-use taishi_store::FindingQuery;
+use taishi_store::{FindingCursor, FindingQuery, FindingSort};
 use uuid::Uuid;
 
 /// Rows per page.
-const PER_PAGE: usize = 50;
-/// Most findings one list reads before filtering in memory (the store lists newest first).
-pub const READ_CAP: u32 = 20_000;
+const PER_PAGE: u32 = 50;
 
 /// Query of `GET /findings`.
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -41,16 +39,19 @@ pub struct FindingsQuery {
     pub asset: Option<i64>,
     /// Minimum age in days (first seen at least this long ago).
     pub age: Option<i64>,
-    /// Text in title, check or evidence.
+    /// Text in title, check or key.
     pub q: Option<String>,
-    /// `severity` (default), `last_seen`, `first_seen`.
+    /// `severity` (default), `last_seen`, `first_seen`, `org`.
     pub sort: Option<String>,
-    /// Page number from 1.
-    pub page: Option<usize>,
+    /// Keyset cursor: the last row of the previous page.
+    pub after: Option<String>,
+    /// Position of the first row (for "51–100 of N"); follows the cursor.
+    pub from: Option<u64>,
 }
 
 impl FindingsQuery {
-    fn link(&self, page: usize) -> String {
+    /// The link to the page starting after `after` (none: the first page), rows from `from`.
+    fn link(&self, after: Option<&FindingCursor>, from: u64) -> String {
         let mut p: Vec<(&str, String)> = Vec::new();
         let mut put = |k: &'static str, v: &Option<String>| {
             if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
@@ -71,11 +72,75 @@ impl FindingsQuery {
         if let Some(v) = self.age {
             p.push(("age", v.to_string()));
         }
-        p.push(("page", page.to_string()));
+        if let Some(c) = after {
+            p.push(("after", c.to_string()));
+            p.push(("from", from.to_string()));
+        }
         format!(
             "/findings?{}",
             serde_urlencoded::to_string(&p).unwrap_or_default()
         )
+    }
+
+    fn sort(&self) -> FindingSort {
+        self.sort
+            .as_deref()
+            .and_then(FindingSort::parse)
+            .unwrap_or(FindingSort::Severity)
+    }
+
+    /// The store query (filters, order, cursor) under `within`; a bad value names its field.
+    fn store_query(
+        &self,
+        within: OrgId,
+        statuses: Vec<String>,
+        now: Timestamp,
+    ) -> WebResult<FindingQuery> {
+        let bad = |f: &str, v: &str| WebError::BadForm(format!("{f} {v}"));
+        let nonempty = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
+        let severities = match nonempty(&self.severity) {
+            Some(s) => vec![s.parse::<Severity>().map_err(|_| bad("severity", &s))?],
+            None => Vec::new(),
+        };
+        let source = match nonempty(&self.source) {
+            Some(s) => Some(
+                [
+                    FindingSource::Probe,
+                    FindingSource::Detection,
+                    FindingSource::Warning,
+                ]
+                .into_iter()
+                .find(|x| x.as_str() == s)
+                .ok_or_else(|| bad("source", &s))?,
+            ),
+            None => None,
+        };
+        let sort = self.sort();
+        let after = match nonempty(&self.after) {
+            Some(a) => Some(
+                a.parse::<FindingCursor>()
+                    .ok()
+                    .filter(|c| c.sort == sort)
+                    .ok_or_else(|| bad("after", &a))?,
+            ),
+            None => None,
+        };
+        Ok(FindingQuery {
+            within: Some(within),
+            asset: self.asset.map(AssetId),
+            severities,
+            statuses,
+            source,
+            first_seen_to: self.age.map(|d| {
+                now.checked_sub(SignedDuration::from_hours(24 * d.max(0)))
+                    .unwrap_or(Timestamp::MIN)
+            }),
+            text: nonempty(&self.q),
+            sort,
+            after,
+            limit: PER_PAGE,
+            ..FindingQuery::default()
+        })
     }
 }
 
@@ -94,64 +159,15 @@ struct ListPage {
     s: Shell,
     rows: Vec<Row>,
     q: FindingsQuery,
-    total: usize,
-    page: usize,
-    pages: usize,
-    prev: Option<String>,
+    total: u64,
+    /// Position of the first and last row shown (1-based).
+    shown: (u64, u64),
+    first: Option<String>,
     next: Option<String>,
     severities: Vec<(&'static str, String)>,
+    sorts: Vec<&'static str>,
     status: String,
     can_act: bool,
-}
-
-/// Loads the findings of `within` with `status` (empty = all), newest first.
-pub async fn load(
-    state: &WebState,
-    within: OrgId,
-    statuses: Vec<String>,
-) -> WebResult<Vec<Finding>> {
-    let q = FindingQuery {
-        within: Some(within),
-        statuses,
-        limit: READ_CAP,
-    };
-    state
-        .app
-        .store()
-        .list_findings(&q)
-        .await
-        .map_err(|e| WebError::App(e.into()))
-}
-
-fn matches(f: &Finding, q: &FindingsQuery, now: Timestamp) -> bool {
-    if let Some(s) = q.severity.as_deref().filter(|s| !s.is_empty())
-        && f.severity.as_str() != s
-    {
-        return false;
-    }
-    if let Some(s) = q.source.as_deref().filter(|s| !s.is_empty())
-        && f.source.as_str() != s
-    {
-        return false;
-    }
-    if let Some(a) = q.asset
-        && f.asset.0 != a
-    {
-        return false;
-    }
-    if let Some(days) = q.age
-        && now.duration_since(f.first_seen) < SignedDuration::from_hours(24 * days)
-    {
-        return false;
-    }
-    if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let needle = text.to_lowercase();
-        let hay = format!("{} {} {} {}", f.title, f.check, f.key, f.evidence).to_lowercase();
-        if !hay.contains(&needle) {
-            return false;
-        }
-    }
-    true
 }
 
 /// Names of the orgs of `findings`, one lookup per org.
@@ -176,7 +192,8 @@ pub async fn org_names(
     names
 }
 
-/// `GET /findings`.
+/// `GET /findings`: one keyset page of the filtered, sorted list and the number of all matches; the
+/// store filters, sorts, pages and counts (nothing is filtered here).
 pub async fn list(
     State(state): State<WebState>,
     ctx: Ctx,
@@ -203,31 +220,22 @@ pub async fn list(
     } else {
         vec![status.clone()]
     };
-    let now = state.app.now();
-    let mut all: Vec<Finding> = load(&state, within, statuses)
-        .await?
-        .into_iter()
-        .filter(|f| matches(f, &q, now))
-        .collect();
-    match q.sort.as_deref() {
-        Some("first_seen") => all.sort_by_key(|f| f.first_seen),
-        Some("last_seen") => all.sort_by_key(|f| std::cmp::Reverse(f.last_seen)),
-        _ => all.sort_by(|a, b| {
-            b.severity
-                .cmp(&a.severity)
-                .then(b.last_seen.cmp(&a.last_seen))
-        }),
-    }
-    let total = all.len();
-    let pages = total.div_ceil(PER_PAGE).max(1);
-    let page = q.page.unwrap_or(1).clamp(1, pages);
-    let shown: Vec<Finding> = all
-        .into_iter()
-        .skip((page - 1) * PER_PAGE)
-        .take(PER_PAGE)
-        .collect();
-    let names = org_names(&state, shown.iter().map(|f| f.org)).await;
-    let rows = shown
+    let sq = q.store_query(within, statuses, state.app.now())?;
+    let store = state.app.store();
+    let (page, total) = tokio::try_join!(store.page_findings(&sq), store.count_findings(&sq))
+        .map_err(|e| WebError::App(e.into()))?;
+    let from = if sq.after.is_some() {
+        q.from.unwrap_or(0)
+    } else {
+        0
+    };
+    let names = org_names(&state, page.items.iter().map(|f| f.org)).await;
+    let shown = (
+        from + u64::from(!page.items.is_empty()),
+        from + page.items.len() as u64,
+    );
+    let rows = page
+        .items
         .into_iter()
         .map(|f| Row {
             org: names.get(&f.org).cloned().unwrap_or_default(),
@@ -242,13 +250,14 @@ pub async fn list(
     html(&ListPage {
         s,
         rows,
-        prev: (page > 1).then(|| q.link(page - 1)),
-        next: (page < pages).then(|| q.link(page + 1)),
+        first: sq.after.is_some().then(|| q.link(None, 0)),
+        next: page.next.as_ref().map(|c| q.link(Some(c), shown.1)),
         q,
         total,
-        page,
-        pages,
+        shown,
         severities,
+        // The console's default order (severity) first.
+        sorts: vec!["severity", "last_seen", "first_seen", "org"],
         status,
         can_act: ctx.is_analyst(),
     })

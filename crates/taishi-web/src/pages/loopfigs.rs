@@ -1,6 +1,8 @@
 //! The closed loop's figures for the dashboard and the big screen: open findings by severity, notices by
-//! state, overdue notices, 30- and 90-day trends, the riskiest sub-organisations, the latest alerts and
-//! website availability. Everything is read for the caller's subtree only.
+//! state, overdue notices, 30- and 90-day trends, the riskiest organisations, the latest alerts and
+//! website availability. Everything is read for the caller's subtree only, and every figure is an
+//! aggregate the store computes in SQL (GROUP BY, COUNT, a short keyset page): the page's cost does not
+//! grow with the number of findings held in memory, because none are.
 
 use super::notices::STATES;
 use crate::ctx::{Ctx, WebState};
@@ -8,24 +10,20 @@ use crate::error::{WebError, WebResult};
 use crate::i18n::Tr;
 use crate::layout::{SEVERITIES, sev_colour};
 use crate::svg::{self, Item, Series, Svg};
-use jiff::{SignedDuration, Timestamp};
+use jiff::{SignedDuration, Timestamp, ToSpan};
 use taishi_model::finding::Finding;
 use taishi_model::notice::NoticeState;
-use taishi_model::{FindingSource, Org, OrgFilter, OrgId, Page, Severity};
-use taishi_store::{FindingQuery, NoticeQuery};
+use taishi_model::{FindingSource, Org, OrgId, Severity};
+use taishi_store::{FindingQuery, FindingSort};
 
-/// Weight of each severity in the "riskiest organisations" ranking.
-fn weight(s: Severity) -> u64 {
-    match s {
-        Severity::Critical => 10,
-        Severity::High => 5,
-        Severity::Medium => 2,
-        Severity::Low => 1,
-        Severity::Info => 0,
-    }
-}
+/// Weight of each severity in the "riskiest organisations" ranking, indexed by `Severity as usize`
+/// (info, low, medium, high, critical).
+const RISK_WEIGHTS: [u64; 5] = [0, 1, 2, 5, 10];
 
-/// A sub-organisation and its open findings.
+/// Days of trend kept (the 30-day chart is the tail of the 90-day one).
+const TREND_DAYS: u32 = 90;
+
+/// An organisation and its open findings.
 #[derive(Debug, Clone)]
 pub struct RiskRow {
     /// The org.
@@ -45,18 +43,29 @@ pub struct LoopFigures {
     pub notices: Vec<(NoticeState, u64)>,
     /// Live notices past a deadline.
     pub overdue: u64,
-    /// Open findings at the end of each of the last 90 days (oldest first), with day labels.
+    /// Findings new and closed on each of the last 90 days (oldest first), with the day's start.
     pub trend: Vec<(Timestamp, u64, u64)>,
-    /// Direct sub-organisations by weighted open findings, riskiest first.
+    /// Organisations by weighted open findings, riskiest first.
     pub risky: Vec<RiskRow>,
-    /// The newest detection findings.
+    /// The newest open detection findings.
     pub alerts: Vec<Finding>,
-    /// Websites with an open availability finding.
+    /// Websites with an open availability finding (the newest few).
     pub sites_down: Vec<Finding>,
+    /// How many availability findings are open.
+    pub sites_down_total: u64,
 }
 
 fn store_err(e: taishi_store::StoreError) -> WebError {
     WebError::App(e.into())
+}
+
+/// Worst-first from the store's `Severity as usize` order.
+fn worst_first(by_rank: [u64; 5]) -> [u64; 5] {
+    let mut out = [0; 5];
+    for (i, s) in SEVERITIES.iter().enumerate() {
+        out[i] = by_rank[*s as usize];
+    }
+    out
 }
 
 impl LoopFigures {
@@ -64,101 +73,80 @@ impl LoopFigures {
     pub async fn load(state: &WebState, _ctx: &Ctx, root: OrgId) -> WebResult<LoopFigures> {
         let store = state.app.store();
         let now = state.app.now();
-        let q = FindingQuery {
-            within: Some(root),
+        let within = Some(root);
+        // The trend's first day starts at local midnight, TREND_DAYS - 1 days before today.
+        let since = now
+            .to_zoned_datetime(state.tz.clone())
+            .start_of_day()
+            .and_then(|d| d.checked_sub((i64::from(TREND_DAYS) - 1).days()))
+            .map(|d| d.timestamp())
+            .unwrap_or(now);
+        let open_q = |limit| FindingQuery {
+            within,
             statuses: vec!["open".into()],
-            limit: super::findings::READ_CAP,
+            sort: FindingSort::LastSeen,
+            limit,
+            ..FindingQuery::default()
         };
-        let open_findings = store.list_findings(&q).await.map_err(store_err)?;
-        let mut open = [0u64; 5];
-        for f in &open_findings {
-            open[sev_index(f.severity)] += 1;
-        }
-        let mut alerts: Vec<Finding> = open_findings
+        let alerts_q = FindingQuery {
+            source: Some(FindingSource::Detection),
+            ..open_q(6)
+        };
+        let down_q = FindingQuery {
+            check_prefix: Some("availability.".into()),
+            ..open_q(8)
+        };
+        let (open, by_state, overdue, days, risk, alerts, down, down_total) = tokio::try_join!(
+            store.open_by_severity(within),
+            store.notices_by_state(within),
+            store.count_overdue_notices(within, now),
+            store.findings_per_day(within, since, TREND_DAYS),
+            store.riskiest_orgs(within, RISK_WEIGHTS, 8),
+            store.page_findings(&alerts_q),
+            store.page_findings(&down_q),
+            store.count_findings(&down_q),
+        )
+        .map_err(store_err)?;
+        let notices = STATES
             .iter()
-            .filter(|f| f.source == FindingSource::Detection)
-            .take(6)
-            .cloned()
-            .collect();
-        alerts.sort_by_key(|f| std::cmp::Reverse(f.last_seen));
-        let sites_down: Vec<Finding> = open_findings
-            .iter()
-            .filter(|f| f.check.starts_with("availability."))
-            .take(8)
-            .cloned()
-            .collect();
-        let notices = store
-            .list_notices(&NoticeQuery {
-                within: Some(root),
-                live_only: false,
+            .map(|s| {
+                let n = by_state
+                    .iter()
+                    .find(|(k, _)| k == s.as_str())
+                    .map_or(0, |x| x.1);
+                (*s, n)
             })
-            .await
-            .map_err(store_err)?;
-        let overdue = notices.iter().filter(|n| n.is_overdue(now)).count() as u64;
-        let by_state = STATES
-            .iter()
-            .map(|s| (*s, notices.iter().filter(|n| n.state == *s).count() as u64))
             .collect();
-        let facts = store.finding_facts(Some(root)).await.map_err(store_err)?;
-        let mut trend = Vec::with_capacity(90);
-        for back in (0..90).rev() {
-            let day_end = now
-                .checked_sub(SignedDuration::from_hours(24 * back))
-                .unwrap_or(now);
-            let day_start = day_end
-                .checked_sub(SignedDuration::from_hours(24))
-                .unwrap_or(day_end);
-            let open_then = facts.iter().filter(|f| f.open_at(day_end)).count() as u64;
-            let new = facts
-                .iter()
-                .filter(|f| {
-                    f.spans
-                        .first()
-                        .is_some_and(|s| s.0 > day_start && s.0 <= day_end)
-                })
-                .count() as u64;
-            trend.push((day_end, open_then, new));
-        }
-        let kids = store
-            .list_orgs(
-                &OrgFilter {
-                    parent: Some(root),
-                    ..OrgFilter::default()
-                },
-                Page::first(50),
-            )
-            .await
-            .map_err(store_err)?;
-        let mut risky = Vec::new();
-        for org in kids.items {
-            let q = FindingQuery {
-                within: Some(org.id),
-                statuses: vec!["open".into()],
-                limit: super::findings::READ_CAP,
-            };
-            let mut by_sev = [0u64; 5];
-            for f in store.list_findings(&q).await.map_err(store_err)? {
-                by_sev[sev_index(f.severity)] += 1;
-            }
-            let risk = SEVERITIES
-                .iter()
-                .zip(by_sev)
-                .map(|(s, n)| weight(*s) * n)
-                .sum();
-            if risk > 0 {
-                risky.push(RiskRow { org, by_sev, risk });
+        let trend = days
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let day = since
+                    .checked_add(SignedDuration::from_hours(24 * i as i64))
+                    .unwrap_or(since);
+                (day, d.new, d.closed)
+            })
+            .collect();
+        let mut risky = Vec::with_capacity(risk.len());
+        for r in risk {
+            // An org deleted from the registry keeps its findings; it is left out of the table.
+            if let Ok(org) = store.get_org(r.org).await {
+                risky.push(RiskRow {
+                    org,
+                    by_sev: worst_first(r.by_severity),
+                    risk: r.risk,
+                });
             }
         }
-        risky.sort_by_key(|r| std::cmp::Reverse(r.risk));
-        risky.truncate(8);
         Ok(LoopFigures {
-            open,
-            notices: by_state,
+            open: worst_first(open),
+            notices,
             overdue,
             trend,
             risky,
-            alerts,
-            sites_down,
+            alerts: alerts.items,
+            sites_down: down.items,
+            sites_down_total: down_total,
         })
     }
 
@@ -215,19 +203,19 @@ impl LoopFigures {
         svg::bars(&items, width, tr.t("dash.notices_by_state"))
     }
 
-    /// The trend over the last `days` days: open findings and new findings per day.
+    /// The trend over the last `days` days: findings new and closed per day.
     pub fn trend_line(&self, tr: &Tr, days: usize) -> Svg {
         let tail = &self.trend[self.trend.len().saturating_sub(days)..];
         let labels: Vec<String> = tail.iter().map(|(t, _, _)| tr.day(t)).collect();
         let series = vec![
             Series {
-                name: tr.t("dash.open_findings").to_owned(),
+                name: tr.t("dash.new_findings").to_owned(),
                 colour: "#b91c1c",
                 points: tail.iter().map(|p| p.1 as f64).collect(),
             },
             Series {
-                name: tr.t("dash.new_findings").to_owned(),
-                colour: "#2563eb",
+                name: tr.t("dash.closed_findings").to_owned(),
+                colour: "#16a34a",
                 points: tail.iter().map(|p| p.2 as f64).collect(),
             },
         ];
