@@ -1,6 +1,6 @@
 //! Deadline extensions through the API: the officer of the notice's org requests, an analyst grants
 //! (or refuses, or extends directly); roles, subtrees, dates and reasons are checked, and the timeline
-//! keeps the old and new deadline.
+//! keeps the old and new deadline. And the server's scheduled-bulletin job on a manual clock.
 
 use crate::common::*;
 use axum::http::{Method, StatusCode};
@@ -145,4 +145,62 @@ async fn officer_requests_analyst_grants_and_the_deadline_moves() {
             "{action} missing from the audit log"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bulletin_job_publishes_each_month_once_by_the_servers_clock() {
+    use std::sync::Arc;
+    use taishi_loop::{Clock, ManualClock};
+    use taishi_model::indicator::Period;
+    let bj = |s: &str| format!("{s}+08:00").parse::<jiff::Timestamp>().unwrap();
+    let clock = ManualClock::at(bj("2027-01-31T23:00:00"));
+    let c = clock.clone();
+    let clock_fn: taishi_server::ClockFn = Arc::new(move || c.now());
+    let fx = fixture().await;
+    let state = taishi_server::AppState::with_clock(fx.store.clone(), Default::default(), clock_fn);
+    let schedule = taishi_loop::bulletin::BulletinSchedule {
+        roots: vec![fx.a.code.clone()],
+        periods: vec![taishi_loop::bulletin::PeriodKind::Month],
+        delay_hours: 8,
+        formats: vec!["html".into(), "md".into(), "csv".into()],
+        check_every_secs: 1,
+    };
+    let periods = || async {
+        let mut v: Vec<(Period, String)> = fx
+            .store
+            .bulletins(fx.a.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|b| (b.period, b.format))
+            .collect();
+        v.sort_by_key(|(p, f)| (p.to_string(), f.clone()));
+        v
+    };
+    let before = periods().await.len();
+    let task = taishi_server::sweeper::spawn_bulletins(state, schedule);
+    let wait_for = |n: usize| {
+        let periods = &periods;
+        async move {
+            for _ in 0..100 {
+                if periods().await.len() >= n {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    };
+    // December 2026 is due at start-up; January 2027 not before 1 February 08:00.
+    wait_for(before + 3).await;
+    let got = periods().await;
+    assert_eq!(got.len(), before + 3, "{got:?}");
+    assert!(got.contains(&(Period::Month(2026, 12), "html".into())));
+    clock.set(bj("2027-02-01T08:00:00"));
+    wait_for(before + 6).await;
+    // Two more ticks change nothing.
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    task.abort();
+    let got = periods().await;
+    assert_eq!(got.len(), before + 6, "{got:?}");
+    assert!(got.contains(&(Period::Month(2027, 1), "csv".into())));
 }
