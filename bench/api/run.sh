@@ -2,11 +2,14 @@
 # API read latency under load: seeds ORGS orgs / ASSETS assets into a fresh SQLite store (with
 # `taishi import` when the binary has it, otherwise through the REST API), starts `taishi serve` in
 # release mode, and drives it from a second process (wrk, paced to about RATE requests/s) on the org
-# tree and on asset searches. Prints p50/p90/p99 per scenario.
+# tree and on asset searches. Prints p50/p90/p99 per scenario. `taishi serve` also starts its probe
+# scheduler over the imported assets, so the figures include that background work; a warm-up of WARMUP
+# seconds (default 30) lets the start-up (registry load, first schedule) pass before measuring.
 #
 #   bench/api/run.sh                      # 10,000 orgs, 100,000 assets, 500 req/s, 30 s per scenario
 #   ORGS=1000 ASSETS=10000 DURATION=10 bench/api/run.sh
 #   SKIP_BUILD=1 bench/api/run.sh         # use the release binary already built
+#   BIN=/path/to/taishi bench/api/run.sh  # use this binary (implies SKIP_BUILD)
 #   STORE=postgres://postgres@127.0.0.1:5432/bench bench/api/run.sh   # an empty PostgreSQL database
 set -euo pipefail
 
@@ -15,6 +18,10 @@ ASSETS=${ASSETS:-100000}
 RATE=${RATE:-500}
 DURATION=${DURATION:-30}
 CONNECTIONS=${CONNECTIONS:-10}
+WARMUP=${WARMUP:-30}
+# wrk paces each connection with a fixed pause after each answer; LAT_MS is the answer time it allows
+# for, so the rate lands near RATE instead of below it.
+LAT_MS=${LAT_MS:-3}
 PORT=${PORT:-18471}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -24,11 +31,11 @@ STORE=${STORE:-sqlite://$DATA/taishi.db}
 ADDR="127.0.0.1:$PORT"
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
 
-if [ -z "${SKIP_BUILD:-}" ]; then
+if [ -z "${SKIP_BUILD:-}" ] && [ -z "${BIN:-}" ]; then
   echo "== building taishi (release)"
   (cd "$ROOT" && cargo build --release -p taishi --quiet)
 fi
-BIN="$ROOT/target/release/taishi"
+BIN=${BIN:-"$ROOT/target/release/taishi"}
 
 echo "== generating $ORGS orgs / $ASSETS assets"
 python3 "$HERE/gen_registry.py" "$ORGS" "$ASSETS" > "$WORK/registry.json"
@@ -62,14 +69,15 @@ print(n(json.load(sys.stdin)))')
 echo "== registry as served: $total_orgs orgs in the admin's tree"
 
 # Per-connection pause that keeps CONNECTIONS connections near RATE requests/s in total.
-DELAY_MS=$(( CONNECTIONS * 1000 / RATE ))
+DELAY_MS=$(( CONNECTIONS * 1000 / RATE - LAT_MS ))
+[ "$DELAY_MS" -ge 0 ] || DELAY_MS=0
 scenario() {
   local name=$1; shift
   printf '%s\n' "$@" > "$WORK/paths.txt"
   local out
   out=$(PATHS="$WORK/paths.txt" TOKEN="$TOKEN" DELAY_MS="$DELAY_MS" \
     wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 5s -s "$HERE/load.lua" "http://$ADDR" | grep RESULT)
-  printf '%-34s %s\n' "$name" "${out#RESULT }"
+  printf '%-34s %s load=%s\n' "$name" "${out#RESULT }" "$(cut -d' ' -f1 /proc/loadavg)"
 }
 
 tree_root=("/api/v1/orgs/tree?depth=1")
@@ -84,6 +92,10 @@ for i in $(seq 1 200); do
   search_kind_tag+=("/api/v1/assets?kind=domain&tag=batch$(( i % 7 ))&limit=50&after=$(( n ))")
 done
 
+echo "== warm-up: ${WARMUP}s of mixed requests (not reported)"
+printf '%s\n' "${tree_root[@]}" "${search_q[@]:0:20}" "${search_within[@]}" > "$WORK/paths.txt"
+PATHS="$WORK/paths.txt" TOKEN="$TOKEN" DELAY_MS="$DELAY_MS" \
+  wrk -t2 -c"$CONNECTIONS" -d"${WARMUP}s" --timeout 5s -s "$HERE/load.lua" "http://$ADDR" > /dev/null
 echo "== load: ~$RATE req/s, $CONNECTIONS connections, ${DURATION}s each (latency in ms)"
 scenario "org tree, root, depth 1"          "${tree_root[@]}"
 scenario "org tree, township (~500 kids)"   "${tree_town[@]}"

@@ -237,12 +237,18 @@ impl SqlStore {
     async fn asset_query(
         &self,
         f: &AssetFilter,
+        after: Option<i64>,
     ) -> StoreResult<(&'static str, &'static str, Where)> {
         let mut w = Where::default();
         let (from, id_col) = match f.tag.as_deref().map(str::trim) {
             Some(t) => {
                 // exact, case-insensitive: `asset_tags` holds each tag trimmed and lower-cased
                 w.push("t.tag = lower(?)", args![t]);
+                if let Some(after) = after {
+                    // the page is keyed on t.asset_id; saying it of assets.id too lets PostgreSQL's
+                    // merge join start both sides at the cursor
+                    w.push("assets.id > ?", args![after]);
+                }
                 (
                     "assets JOIN asset_tags t ON t.asset_id = assets.id",
                     "t.asset_id",
@@ -253,10 +259,17 @@ impl SqlStore {
         if let Some(root) = f.within
             && let Some((lo, hi)) = self.subtree_unless_all(root).await?
         {
-            w.push(
-                "org_id IN (SELECT o.id FROM orgs o WHERE o.path >= ? AND o.path < ?)",
-                args![lo, hi],
-            );
+            // PostgreSQL: an array of the subtree's org ids probes assets_org_kind; as `IN (SELECT …)`
+            // it would rather walk all assets in id order or hash them
+            let cond = match self.db.backend() {
+                Backend::Sqlite => {
+                    "org_id IN (SELECT o.id FROM orgs o WHERE o.path >= ? AND o.path < ?)"
+                }
+                Backend::Postgres => {
+                    "org_id = ANY(ARRAY(SELECT o.id FROM orgs o WHERE o.path >= ? AND o.path < ?))"
+                }
+            };
+            w.push(cond, args![lo, hi]);
         }
         if let Some(o) = f.org {
             w.push("org_id = ?", args![o.0]);
@@ -281,7 +294,7 @@ impl SqlStore {
         f: &AssetFilter,
         page: Page,
     ) -> StoreResult<Paged<Asset>> {
-        let (from, id_col, mut w) = self.asset_query(f).await?;
+        let (from, id_col, mut w) = self.asset_query(f, page.after).await?;
         let tail = w.page(id_col, page);
         let sql = format!("SELECT {ASSET_COLS} FROM {from} {} {tail}", w.sql());
         let rows = self.db.all(&sql, w.args).await?;
@@ -293,7 +306,7 @@ impl SqlStore {
     }
 
     pub(crate) async fn asset_count(&self, f: &AssetFilter) -> StoreResult<u64> {
-        let (from, _, w) = self.asset_query(f).await?;
+        let (from, _, w) = self.asset_query(f, None).await?;
         count_where(&self.db, from, w).await
     }
 

@@ -7,7 +7,7 @@
 use super::SqlStore;
 use super::assets::{INSERT_ASSET, asset_insert_args, asset_write_fields};
 use super::batch::insert_batched;
-use super::db::{Arg, args};
+use super::db::{Arg, Backend, args};
 use super::now_ms;
 use super::orgs::{INSERT_ORG, alloc_ids, org_insert_args, org_write_fields};
 use super::rows::*;
@@ -83,13 +83,28 @@ struct PlannedAsset<'a> {
     input: AssetInput,
 }
 
+/// Imports that create or change at least this many orgs and assets refresh PostgreSQL's statistics.
+const ANALYZE_AFTER: u64 = 1000;
+
 impl SqlStore {
     pub(crate) async fn registry_import(
         &self,
         actor: &Actor,
         doc: &RegistryDocument,
     ) -> StoreResult<ImportReport> {
-        self.registry_import_inner(actor, doc, false).await
+        let report = self.registry_import_inner(actor, doc, false).await?;
+        let changed = report.orgs_created
+            + report.orgs_updated
+            + report.assets_created
+            + report.assets_updated;
+        if changed >= ANALYZE_AFTER && self.db.backend() == Backend::Postgres {
+            // Fresh planner statistics: autovacuum may take long to notice a bulk load, and until it
+            // does PostgreSQL plans the trigram and tag lookups as if the tables were empty.
+            self.db
+                .exec("ANALYZE orgs, assets, asset_tags, software", vec![])
+                .await?;
+        }
+        Ok(report)
     }
 
     /// Checks `doc` against the registry and, unless `dry_run`, applies it; a dry run rolls back.

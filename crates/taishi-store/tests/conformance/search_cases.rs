@@ -189,6 +189,21 @@ pub async fn asset_tags_filter_exactly(s: &dyn Store) {
     assert!(tagged(s, "%").await.is_empty());
     assert!(tagged(s, "100%").await.is_empty());
     assert_eq!(tagged(s, "100%_TAG").await, ["x.b.cn"]);
+    // keyset pages over the tag walk every tagged asset once
+    let f = AssetFilter {
+        tag: Some("Web".into()),
+        ..Default::default()
+    };
+    let (mut seen, mut page) = (Vec::new(), Page::first(1));
+    loop {
+        let p = s.list_assets(&f, page).await.unwrap();
+        seen.extend(p.items.into_iter().map(|a| a.identity));
+        match p.next {
+            Some(n) => page.after = Some(n),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["www.a.cn", "www.b.cn"]);
     // with other filters
     let in_b = matching(
         s,
