@@ -5,6 +5,7 @@ use crate::api::{
     assets, attribution, audit, bulletins, findings, meta, notices, orgs, scores, session,
     software, tokens, users,
 };
+use crate::api::observations;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -21,6 +22,7 @@ use utoipa::OpenApi;
         orgs::list, orgs::create, orgs::tree, orgs::get, orgs::update, orgs::delete, orgs::move_org,
         assets::list, assets::create, assets::get, assets::update, assets::delete,
         assets::list_software, assets::add_software,
+        observations::list, observations::asset_availability, observations::orgs_availability,
         software::list, software::get, software::delete,
         attribution::lookup,
         users::list, users::create, users::get, users::update, users::delete, users::reset_password,
@@ -40,6 +42,7 @@ use utoipa::OpenApi;
         (name = "orgs", description = "The supervised org tree"),
         (name = "assets", description = "Websites, domains, addresses, ranges and systems"),
         (name = "software", description = "Software inventory"),
+        (name = "observations", description = "Probe check runs and availability"),
         (name = "attribution", description = "Which org owns an address or host"),
         (name = "users", description = "User accounts"),
         (name = "tokens", description = "Machine API tokens"),

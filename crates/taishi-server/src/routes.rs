@@ -6,6 +6,7 @@ use crate::api::{
     assets, attribution, audit, bulletins, findings, meta, notices, orgs, scores, session,
     software, tokens, users,
 };
+use crate::api::observations;
 use crate::policy::Action;
 use crate::state::AppState;
 use axum::http::Method;
@@ -75,6 +76,9 @@ pub fn table() -> Vec<RouteSpec> {
         DELETE delete "/api/v1/assets/{id}" Act(Action::WriteAsset) => assets::delete;
         GET get "/api/v1/assets/{id}/software" Act(Action::ReadRegistry) => assets::list_software;
         POST post "/api/v1/assets/{id}/software" Act(Action::WriteAsset) => assets::add_software;
+        GET get "/api/v1/assets/{id}/observations" Act(Action::ReadLoop) => observations::list;
+        GET get "/api/v1/assets/{id}/availability" Act(Action::ReadLoop) => observations::asset_availability;
+        GET get "/api/v1/availability" Act(Action::ReadLoop) => observations::orgs_availability;
 
         GET get "/api/v1/software" Act(Action::ReadRegistry) => software::list;
         GET get "/api/v1/software/{id}" Act(Action::ReadRegistry) => software::get;

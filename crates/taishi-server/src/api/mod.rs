@@ -11,6 +11,7 @@ pub mod findings;
 pub mod loopctx;
 pub mod meta;
 pub mod notices;
+pub mod observations;
 pub mod orgs;
 pub mod scope;
 pub mod scores;

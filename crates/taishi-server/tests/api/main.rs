@@ -8,4 +8,5 @@ mod lists;
 mod loop_fx;
 mod loop_handlers;
 mod loop_month;
+mod observations;
 mod serving;
