@@ -112,7 +112,7 @@ impl Default for LoopPolicy {
 #[derive(Debug, thiserror::Error)]
 #[error("loop policy {origin}: {source}")]
 pub struct PolicyError {
-    /// File name or "<inline>".
+    /// File name or `"<inline>"`.
     pub origin: String,
     /// The TOML error, which names line and field.
     #[source]
