@@ -34,6 +34,8 @@ pub struct WebState {
     pub tz: TimeZone,
     /// Cache-busting version of the static files.
     pub static_version: Arc<str>,
+    /// The loop settings the server started with, restored when an admin drops a stored setting.
+    pub baseline: Arc<crate::pages::admin::Baseline>,
 }
 
 impl WebState {

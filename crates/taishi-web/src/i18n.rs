@@ -350,7 +350,12 @@ mod tests {
         let mut files = Vec::new();
         for dir in ["templates", "src/pages"] {
             for e in std::fs::read_dir(root.join(dir)).unwrap() {
-                files.push(e.unwrap().path());
+                let p = e.unwrap().path();
+                // Page modules may be folders (`pages/admin/`): one level down.
+                match std::fs::read_dir(&p) {
+                    Ok(sub) => files.extend(sub.map(|e| e.unwrap().path())),
+                    Err(_) => files.push(p),
+                }
             }
         }
         files.push(root.join("src/layout.rs"));

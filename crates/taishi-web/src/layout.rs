@@ -67,6 +67,9 @@ impl Shell {
         ];
         nav.push(item("/bulletins", "nav.bulletins", true));
         nav.push(item("/screen", "nav.screen", false));
+        if ctx.is_admin() {
+            nav.push(item("/admin", "nav.admin", true));
+        }
         for n in &mut nav {
             n.on = n.href == section;
         }

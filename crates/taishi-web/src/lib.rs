@@ -35,15 +35,46 @@ pub fn router(state: AppState) -> Router {
     // The catalogues are part of the binary; a broken one fails the test suite, never a request.
     let cats =
         i18n::Catalogues::embedded().unwrap_or_else(|e| panic!("embedded message catalogue: {e}"));
+    let baseline = Arc::new(pages::admin::Baseline::of(state.loop_service()));
     let web = WebState {
         app: state,
         cats: Arc::new(cats),
         tz: i18n::default_zone(),
         static_version: security::static_version().into(),
+        baseline,
     };
+    let upload = taishi_server::upload_body_limit(web.app.loop_service().attachment_policy());
     routes()
+        .merge(admin_and_upload_routes(upload))
         .layer(axum::middleware::from_fn(security::harden))
         .with_state(web)
+}
+
+/// Administration, and the rectification upload with its own body limit (the loop's attachment limit;
+/// the console's other forms are read with [`ctx::FORM_LIMIT`]).
+fn admin_and_upload_routes(upload_limit: usize) -> Router<WebState> {
+    use pages::admin::{channels, config, tokens, users};
+    use pages::notices;
+    Router::new()
+        .route("/admin", get(pages::admin::index))
+        .route("/admin/users", get(users::list).post(users::create))
+        .route("/admin/users/{id}", post(users::change))
+        .route("/admin/tokens", get(tokens::list).post(tokens::create))
+        .route("/admin/tokens/{id}/revoke", post(tokens::revoke))
+        .route("/admin/policy", get(config::policy).post(config::edit_policy))
+        .route(
+            "/admin/indicators",
+            get(config::indicators).post(config::edit_indicators),
+        )
+        .route("/admin/channels", get(channels::list).post(channels::act))
+        .route(
+            "/notices/{id}/rectify",
+            post(notices::rectify).layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/notices/{id}/attachments/{att}",
+            get(notices::attachment),
+        )
 }
 
 fn routes() -> Router<WebState> {

@@ -149,7 +149,16 @@ async fn serve(settings: Settings, monitor: taishi_monitor::MonitorOptions) -> a
         .tls
         .clone()
         .map(|(cert, key)| launch::TlsFiles { cert, key });
-    let app = taishi_server::router(state.clone()).merge(taishi_web::router(state));
+    // The console captures the loop settings the server was configured with (what "back to the
+    // configuration" restores); then the settings admins saved in the store override them.
+    let web = taishi_web::router(state.clone());
+    let applied = taishi_web::pages::admin::apply_stored(&state)
+        .await
+        .context("applying the settings stored by admins")?;
+    if !applied.is_empty() {
+        tracing::info!(settings = ?applied, "Stored settings override the configuration.");
+    }
+    let app = taishi_server::router(state.clone()).merge(web);
     let result = launch::serve(listener, app, tls, launch::shutdown_signal()).await;
     purger.abort();
     for job in &loop_jobs {

@@ -1,5 +1,6 @@
 //! The console's pages, one module per area.
 
+pub mod admin;
 pub mod alerts;
 pub mod assets;
 pub mod auth;

@@ -8,7 +8,8 @@ use crate::ctx::{Ctx, Posted, WebState};
 use crate::error::{WebError, WebResult};
 use crate::layout::{Shell, html};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use taishi_model::finding::Finding;
@@ -135,6 +136,8 @@ struct NoticePage {
     steps: Vec<Step>,
     overdue: bool,
     analyst: bool,
+    upload_error: String,
+    upload_hint: String,
     can_ack: bool,
     can_submit: bool,
     can_verify: bool,
@@ -167,6 +170,17 @@ pub async fn notice(
     ctx: Ctx,
     Path(id): Path<Uuid>,
 ) -> WebResult<Response> {
+    render_notice(&state, &ctx, id, None).await
+}
+
+/// The page of notice `id`, with `upload_error` (status and message) shown at the rectification form.
+async fn render_notice(
+    state: &WebState,
+    ctx: &Ctx,
+    id: Uuid,
+    upload_error: Option<(StatusCode, String)>,
+) -> WebResult<Response> {
+    let (state, ctx) = (state.clone(), ctx.clone());
     let n = scoped(&state, &ctx, id).await?;
     let store = state.app.store();
     let org = store
@@ -199,7 +213,17 @@ pub async fn notice(
     let analyst = ctx.is_analyst();
     let acts = matches!(ctx.caller.role, taishi_model::Role::Officer) || analyst;
     use NoticeState as S;
+    let limits = state.loops().attachment_policy();
+    let status = upload_error.as_ref().map_or(StatusCode::OK, |e| e.0);
     let page = NoticePage {
+        upload_error: upload_error.map(|e| e.1).unwrap_or_default(),
+        upload_hint: ctx.tr.f(
+            "admin_upload.hint",
+            &[
+                ("mib", &(limits.max_bytes / (1024 * 1024))),
+                ("n", &limits.max_files),
+            ],
+        ),
         overdue: n.is_overdue(state.app.now()),
         can_ack: acts && n.state == S::Issued,
         can_submit: acts && matches!(n.state, S::Acknowledged | S::Returned),
@@ -213,7 +237,9 @@ pub async fn notice(
         steps,
         n,
     };
-    html(&page)
+    let mut resp = html(&page)?;
+    *resp.status_mut() = status;
+    Ok(resp)
 }
 
 /// Fields of the workflow forms.
@@ -266,4 +292,106 @@ pub async fn act(
         other => return Err(WebError::BadForm(format!("action {other}"))),
     };
     Ok(Redirect::to(&format!("/notices/{id}")).into_response())
+}
+
+/// `POST /notices/{id}/rectify`: the officer's rectification with attachments
+/// (`multipart/form-data`: `csrf`, `description`, any number of `files`). The route's body limit is
+/// the loop's attachment limit ([`taishi_server::upload_body_limit`]); each file is checked by the
+/// loop (size, count, type against its magic bytes). A refusal is shown on the notice page.
+pub async fn rectify(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    Path(id): Path<Uuid>,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> WebResult<Response> {
+    let n = scoped(&state, &ctx, id).await?;
+    ctx.caller.require(Action::RespondNotice)?;
+    let limits = state.loops().attachment_policy().clone();
+    let too_large = || {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ctx.tr.f1("admin_upload.too_large", "mib", limits.max_bytes / (1024 * 1024)),
+        )
+    };
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            (StatusCode::BAD_REQUEST, format!("files: {}", e.body_text()))
+        }
+    };
+    let mut form = form.map_err(|e| WebError::BadForm(e.body_text()))?;
+    let (mut csrf, mut description, mut files) = (String::new(), String::new(), Vec::new());
+    let mut problem = None;
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                problem = Some(unreadable(e));
+                break;
+            }
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        let file_name = field.file_name().unwrap_or("").to_owned();
+        let bytes = match field.bytes().await {
+            Ok(b) => b,
+            Err(e) => {
+                problem = Some(unreadable(e));
+                break;
+            }
+        };
+        match name.as_str() {
+            "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+            "description" => description = String::from_utf8_lossy(&bytes).into_owned(),
+            // A file input left empty still sends a part with no name and no content.
+            "files" if file_name.is_empty() && bytes.is_empty() => {}
+            "files" => files.push((file_name, bytes.to_vec())),
+            other => return Err(WebError::BadForm(format!("unknown field {other}"))),
+        }
+    }
+    // A body that could not be read changed nothing: say why (its token may not have been read yet).
+    if let Some(p) = problem {
+        return render_notice(&state, &ctx, n.id, Some(p)).await;
+    }
+    ctx.check_csrf(&csrf)?;
+    if description.trim().is_empty() {
+        let msg = ctx.tr.t("admin_upload.describe").to_owned();
+        return render_notice(&state, &ctx, n.id, Some((StatusCode::UNPROCESSABLE_ENTITY, msg)))
+            .await;
+    }
+    let caller = ctx.loop_caller();
+    match state
+        .loops()
+        .submit_rectification(&caller, n.id, description.trim(), files)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/notices/{id}")).into_response()),
+        Err(taishi_loop::LoopError::Attachment(e)) => {
+            let status = match e {
+                taishi_loop::AttachmentError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            let msg = format!("{}: {e}", ctx.tr.t("admin_upload.refused"));
+            render_notice(&state, &ctx, n.id, Some((status, msg))).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /notices/{id}/attachments/{att}`: the API's download (always `Content-Disposition:
+/// attachment`, a safe type, and `nosniff` from the console's headers) — one implementation.
+pub async fn attachment(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    Path((id, att)): Path<(Uuid, Uuid)>,
+) -> WebResult<Response> {
+    scoped(&state, &ctx, id).await?;
+    let r = taishi_server::api::notices::attachment(
+        State(state.app.clone()),
+        ctx.caller.clone(),
+        taishi_server::api::extract::ApiPath((id, att)),
+    )
+    .await?;
+    Ok(r)
 }
