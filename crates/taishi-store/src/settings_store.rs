@@ -1,6 +1,6 @@
 //! Settings an administrator changes at run time (the loop's deadline policy, the indicator system,
 //! the notification channels): the [`SettingsStore`] part of [`crate::Store`]. Each setting is a text
-//! document under a key (`loop.policy`, …) with who saved it and when; the SQL is in `sql/settings.rs`,
+//! document under a key (`loop_policy`, …) with who saved it and when; the SQL is in `sql/settings.rs`,
 //! the tables in migration 0103.
 //!
 //! A setting may hold secrets (webhook tokens, an SMTP password), so every write also takes the
@@ -15,7 +15,7 @@ use taishi_model::{Actor, OrgId};
 /// A stored setting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredSetting {
-    /// The key (`loop.policy`, `loop.indicators`, `loop.channels`).
+    /// The key (`loop_policy`, `loop_indicators`, `loop_channels`).
     pub key: String,
     /// The document, as saved (may hold secrets).
     pub value: String,
