@@ -1,5 +1,7 @@
 //! The asset list (filter by kind, subtree, owner, critical infrastructure, text; pages by cursor) and
-//! the page of one asset with its software inventory. Assets are read through the API's scope check.
+//! the page of one asset with its software inventory, its recent probe observations per check and its
+//! availability per day over the last 30 days (an inline-SVG bar per day). Assets are read through the
+//! API's scope check; observations need the same read permission as the API's observation routes.
 
 use super::orgs::crumbs;
 use crate::ctx::{Ctx, WebState};
@@ -17,6 +19,8 @@ use taishi_model::{
 use taishi_server::AppError;
 use taishi_server::api::scope;
 use taishi_server::policy::Action;
+
+mod obs;
 
 /// Rows per page of the asset list.
 const PER_PAGE: u32 = 50;
@@ -166,6 +170,7 @@ struct AssetPage {
     crumbs: Vec<Org>,
     link: Option<String>,
     software: Vec<Software>,
+    obs: Option<obs::AssetObservations>,
 }
 
 /// `GET /assets/{id}`: one asset.
@@ -198,6 +203,11 @@ pub async fn asset(
         AssetKind::Website => external_href(&asset.identity).map(str::to_owned),
         _ => None,
     };
+    // Observations need the API's observation permission on the asset (the same scope check).
+    let obs = match scope::asset(&state.app, &ctx.caller, asset.id, Action::ReadLoop).await {
+        Ok(_) => Some(obs::load(state.app.store(), &ctx.tr, asset.id, state.app.now()).await?),
+        Err(_) => None,
+    };
     let s = Shell::new(&state, &ctx, "/assets", asset.identity.clone());
     html(&AssetPage {
         s,
@@ -206,5 +216,6 @@ pub async fn asset(
         crumbs,
         link,
         software,
+        obs,
     })
 }
