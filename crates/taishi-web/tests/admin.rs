@@ -833,3 +833,43 @@ async fn the_api_upload_route_takes_the_attachment_limit_and_other_routes_keep_o
         StatusCode::PAYLOAD_TOO_LARGE
     );
 }
+
+#[tokio::test]
+async fn stored_settings_override_the_configuration_after_a_restart() {
+    let w = admin_world().await;
+    let s = login(&w.app, "admin").await;
+    let (st, _) = s
+        .post(
+            &w.app,
+            "/admin/policy",
+            &[("action", "save"), ("text", "ack_workdays = 4\n")],
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    // A restart: a new state over the same store starts from the configuration (here the default)...
+    let state = taishi_server::AppState::new(w.store.clone(), Default::default());
+    let _console = taishi_web::router(state.clone());
+    assert_eq!(state.loop_service().policy().ack_workdays, 1);
+    // ... and the start-up wiring puts the stored setting over it.
+    let applied = taishi_web::pages::admin::apply_stored(&state)
+        .await
+        .unwrap();
+    assert_eq!(applied, ["loop_policy"]);
+    assert_eq!(state.loop_service().policy().ack_workdays, 4);
+    // A stored document that no longer parses stops the start with an error naming the setting.
+    let broken = taishi_store::SettingChange {
+        key: "loop_indicators",
+        value: Some("[[indicator]]\nid = 1\n"),
+        shown: "",
+        org: None,
+    };
+    w.store
+        .put_setting(&taishi_model::Actor::system("test"), broken)
+        .await
+        .unwrap();
+    let err = taishi_web::pages::admin::apply_stored(&state)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("loop_indicators"), "{err}");
+}
