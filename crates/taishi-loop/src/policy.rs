@@ -64,6 +64,39 @@ impl DeadlineDays {
     }
 }
 
+/// Reads `[tier_deadlines.N]` tables so that a field a tier leaves out is `None` and falls back to the
+/// policy's `[deadlines]`, instead of taking [`DeadlineDays::default`] as the struct-level serde default
+/// would.
+fn tier_overrides<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, DeadlineDays>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Partial {
+        exploited_exposed: Option<u32>,
+        critical: Option<u32>,
+        high: Option<u32>,
+        medium: Option<u32>,
+        low: Option<u32>,
+        info: Option<u32>,
+    }
+    let raw = BTreeMap::<String, Partial>::deserialize(d)?;
+    Ok(raw
+        .into_iter()
+        .map(|(tier, p)| {
+            let days = DeadlineDays {
+                exploited_exposed: p.exploited_exposed,
+                critical: p.critical,
+                high: p.high,
+                medium: p.medium,
+                low: p.low,
+                info: p.info,
+            };
+            (tier, days)
+        })
+        .collect())
+}
+
 /// The complete loop policy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -75,7 +108,8 @@ pub struct LoopPolicy {
     /// Default rectification deadlines.
     pub deadlines: DeadlineDays,
     /// Overrides per org tier (tier number as text key: "1", "2", …); unset fields fall back to
-    /// `deadlines`.
+    /// `deadlines` (not to the built-in defaults).
+    #[serde(deserialize_with = "tier_overrides")]
     pub tier_deadlines: BTreeMap<String, DeadlineDays>,
     /// Hours before a deadline to send the "deadline approaching" reminder.
     pub remind_hours_before: i64,
@@ -330,6 +364,24 @@ mod tests {
             err.contains("bad.toml") && err.contains("ack_workday"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn tier_override_falls_back_to_policy_deadlines() {
+        let p = LoopPolicy::from_toml(
+            "[deadlines]\ncritical = 5\nexploited_exposed = 2\n[tier_deadlines.3]\nhigh = 20\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(p.rectify_days(basis(Severity::High, false, 3)), Some(20));
+        assert_eq!(p.rectify_days(basis(Severity::Critical, false, 3)), Some(5));
+        assert_eq!(p.rectify_days(basis(Severity::High, true, 3)), Some(2));
+        // Fields [deadlines] leaves out keep the built-in defaults.
+        assert_eq!(p.rectify_days(basis(Severity::Medium, false, 3)), Some(60));
+        let err = LoopPolicy::from_toml("[tier_deadlines.3]\nhihg = 1\n", "bad.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("bad.toml") && err.contains("hihg"), "{err}");
     }
 
     #[test]
