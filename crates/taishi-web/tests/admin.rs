@@ -648,6 +648,75 @@ async fn channels_keep_secrets_and_send_tests_to_a_local_receiver() {
         n.config().smtp.as_ref().unwrap().password.as_deref(),
         Some("pw-SECRET")
     );
+    // TLS mode, CA file and the analysts' addresses round-trip through the form and the page.
+    let (st, html) = s
+        .post(
+            &w.app,
+            "/admin/channels",
+            &[
+                ("action", "save_smtp"),
+                ("host", "127.0.0.1"),
+                ("port", "465"),
+                ("from", "taishi@example.cn"),
+                ("username", "u"),
+                ("tls", "implicit"),
+                ("ca_file", "/etc/taishi/ca.pem"),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{html}");
+    let (st, html) = s
+        .post(
+            &w.app,
+            "/admin/channels",
+            &[
+                ("action", "save_analysts"),
+                ("analysts", "soc@example.cn,\nduty@example.cn"),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{html}");
+    let cfg = w.state.loop_service().notifier().unwrap().config().clone();
+    let smtp = cfg.smtp.as_ref().unwrap();
+    assert_eq!(smtp.tls, taishi_loop::notify::SmtpTls::Implicit);
+    assert_eq!(
+        smtp.ca_file.as_deref(),
+        Some(std::path::Path::new("/etc/taishi/ca.pem"))
+    );
+    assert_eq!(smtp.password.as_deref(), Some("pw-SECRET"));
+    assert_eq!(cfg.analyst_emails, ["soc@example.cn", "duty@example.cn"]);
+    let html = s.get(&w.app, "/admin/channels").await.1;
+    assert!(
+        html.contains(r#"<option value="implicit" selected>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"value="/etc/taishi/ca.pem""#));
+    assert!(html.contains(r#"value="soc@example.cn, duty@example.cn""#));
+    // Bad TLS mode or address names the field.
+    for (form, field) in [
+        (
+            [
+                ("action", "save_smtp"),
+                ("host", "h"),
+                ("from", "a@b.cn"),
+                ("tls", "ssl"),
+            ],
+            "tls",
+        ),
+        (
+            [
+                ("action", "save_analysts"),
+                ("analysts", "soc"),
+                ("x", ""),
+                ("y", ""),
+            ],
+            "analysts",
+        ),
+    ] {
+        let (st, html) = s.post(&w.app, "/admin/channels", &form).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(by_id(&html, "form-error").starts_with(field), "{html}");
+    }
     // Remove, then back to the configuration (none): nothing is sent any more.
     s.post(
         &w.app,

@@ -14,7 +14,9 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use taishi_loop::LoopService;
-use taishi_loop::notify::{Notifier, NotifyConfig, RetryPolicy, SmtpConfig, WebhookConfig};
+use taishi_loop::notify::{
+    Notifier, NotifyConfig, RetryPolicy, SmtpConfig, SmtpTls, WebhookConfig,
+};
 use taishi_model::rectification::Delivery;
 
 /// Events a webhook commonly subscribes to (the hint of the events field; any event name is taken).
@@ -125,6 +127,10 @@ pub struct SmtpRow {
     pub username: String,
     /// A password is stored.
     pub password_set: bool,
+    /// TLS mode: `starttls`, `implicit` or `none`.
+    pub tls: &'static str,
+    /// Extra CA certificates (PEM file path), or empty.
+    pub ca_file: String,
     /// Plain-text AUTH allowed.
     pub plaintext: bool,
 }
@@ -154,6 +160,8 @@ struct ChannelsPage {
     source: Source,
     hooks: Vec<HookRow>,
     smtp: Option<SmtpRow>,
+    tls_modes: Vec<&'static str>,
+    analysts: String,
     formats: Vec<&'static str>,
     events: String,
     log: Vec<LogRow>,
@@ -212,6 +220,12 @@ async fn page(state: &WebState, ctx: &Ctx, done: String, error: String) -> WebRe
         username: s.username.clone().unwrap_or_default(),
         password_set: s.password.is_some(),
         plaintext: s.allow_plaintext_auth,
+        tls: tls_name(s.tls),
+        ca_file: s
+            .ca_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
     });
     let mut log: Vec<Delivery> = state
         .app
@@ -242,6 +256,8 @@ async fn page(state: &WebState, ctx: &Ctx, done: String, error: String) -> WebRe
         source,
         hooks,
         smtp,
+        tls_modes: TLS_MODES.to_vec(),
+        analysts: cfg.analyst_emails.join(", "),
         formats: FORMATS.to_vec(),
         events: EVENTS.join(", "),
         log,
@@ -276,6 +292,11 @@ pub struct ChannelForm {
     username: String,
     password: String,
     plaintext: String,
+    /// SMTP TLS mode (`starttls`, `implicit`, `none`; blank: `starttls`) and CA file (blank: none).
+    tls: String,
+    ca_file: String,
+    /// Analysts' e-mail addresses, separated by commas, spaces or new lines.
+    analysts: String,
     /// Test e-mail recipient.
     to: String,
 }
@@ -365,7 +386,45 @@ fn smtp_from(f: &ChannelForm, old: Option<&SmtpConfig>) -> Result<SmtpConfig, St
         v["password"] = Value::Null;
     }
     v["allow_plaintext_auth"] = json!(f.plaintext == "on");
+    let tls = match f.tls.trim() {
+        "" => "starttls",
+        t if TLS_MODES.contains(&t) => t,
+        t => {
+            return Err(format!("tls: one of {}, not {t:?}", TLS_MODES.join(", ")));
+        }
+    };
+    v["tls"] = json!(tls);
+    v["ca_file"] = match f.ca_file.trim() {
+        "" => Value::Null,
+        c => json!(c),
+    };
     serde_json::from_value(v).map_err(|e| format!("smtp: {e}"))
+}
+
+/// The SMTP TLS modes, as the notifier's configuration spells them.
+const TLS_MODES: [&str; 3] = ["starttls", "implicit", "none"];
+
+fn tls_name(t: SmtpTls) -> &'static str {
+    match t {
+        SmtpTls::Starttls => TLS_MODES[0],
+        SmtpTls::Implicit => TLS_MODES[1],
+        SmtpTls::None => TLS_MODES[2],
+    }
+}
+
+/// The analysts' addresses from the form: separated by commas, spaces or new lines, each an address.
+fn analysts_from(f: &ChannelForm) -> Result<Vec<String>, String> {
+    let list: Vec<String> = f
+        .analysts
+        .split([',', ' ', '\n', '\r', ';'])
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned)
+        .collect();
+    match list.iter().find(|a| !a.contains('@')) {
+        Some(bad) => Err(format!("analysts: {bad:?} is not an e-mail address")),
+        None => Ok(list),
+    }
 }
 
 /// Stores `cfg` (redacted in the audit log) and puts it into the running service.
@@ -434,6 +493,14 @@ pub async fn act(State(state): State<WebState>, p: Posted<ChannelForm>) -> WebRe
             Err(e) => Err(e),
             Ok(s) => {
                 cfg.smtp = Some(s);
+                save(&state, ctx, &cfg).await?;
+                Ok(t("admin_chan.saved"))
+            }
+        },
+        "save_analysts" => match analysts_from(f) {
+            Err(e) => Err(e),
+            Ok(list) => {
+                cfg.analyst_emails = list;
                 save(&state, ctx, &cfg).await?;
                 Ok(t("admin_chan.saved"))
             }
