@@ -26,7 +26,8 @@ use uuid::Uuid;
 
 /// Rows per page.
 const PER_PAGE: usize = 50;
-/// Most findings one list reads before filtering (the store lists newest first).
+/// Most detections one list reads (already filtered by source, level, status and text in SQL) before the
+/// exact rule, host and age checks.
 const READ_CAP: u32 = 20_000;
 
 /// Query of `GET /alerts`.
@@ -259,11 +260,26 @@ pub async fn list(
     } else {
         vec![status.clone()]
     };
-    // The query gains filters as the store grows; the update keeps this list independent of them.
-    #[allow(clippy::needless_update)]
+    // Source, level, status and one text filter run in SQL; the exact rule/host/age checks of `keep`
+    // then look only at detections, at most `READ_CAP` of them, newest sighting first.
+    let severities = match q.level.as_deref().filter(|l| !l.is_empty()) {
+        Some(l) => vec![l.parse::<Severity>().map_err(|_| {
+            WebError::App(AppError::bad_field("level", format!("unknown level {l:?}")))
+        })?],
+        None => Vec::new(),
+    };
+    let text = [&q.rule, &q.host]
+        .into_iter()
+        .flatten()
+        .map(|t| t.trim())
+        .find(|t| !t.is_empty())
+        .map(str::to_owned);
     let query = FindingQuery {
         within: Some(within),
         statuses,
+        source: Some(FindingSource::Detection),
+        severities,
+        text,
         limit: READ_CAP,
         ..FindingQuery::default()
     };
