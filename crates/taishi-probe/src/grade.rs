@@ -3,10 +3,12 @@
 //! Source: SSL Labs "SSL Server Rating Guide" (github.com/ssllabs/research/wiki) for the method,
 //! weights (protocol 30 %, key exchange 30 %, cipher 40 %) and letter thresholds; the caps and
 //! sub-scores as implemented by testssl.sh `run_rating` (testssl/testssl.sh@9fdf802) — see
-//! posture.md §5.1. Not covered: SSLv2, Heartbleed-class vulnerabilities, HPKP.
+//! posture.md §5.1. SSLv2 (probed by `tlsraw::ssl2`) scores 0 and caps at F. Not covered:
+//! Heartbleed-class vulnerabilities, HPKP.
 
 use serde::Serialize;
 
+use crate::tlsraw::ssl2::SSL2;
 use crate::tlsraw::{SSL3, TLS10, TLS11, TLS12, TLS13, WeakFamily};
 
 /// What the TLS check learned, as input to the grade.
@@ -49,6 +51,7 @@ pub struct Grade {
 
 fn protocol_score(v: u16) -> u32 {
     match v {
+        SSL2 => 0,
         SSL3 => 80,
         TLS10 => 90,
         TLS11 => 95,
@@ -173,6 +176,9 @@ pub fn grade(i: &GradeInput) -> Grade {
     let has = |v: u16| i.protocols.contains(&v);
     let weak = |f: WeakFamily| i.weak.contains(&f);
     let modern = has(TLS12) || has(TLS11) || has(TLS13);
+    if has(SSL2) {
+        cap("F", "SSLv2 accepted", &mut reasons);
+    }
     if i.protocols.iter().all(|v| *v <= SSL3) {
         cap("F", "SSLv3 is the best protocol", &mut reasons);
     }
@@ -298,6 +304,22 @@ mod tests {
         let mut i = good();
         i.protocols = vec![TLS12];
         assert_eq!(grade(&i).grade, "A-");
+    }
+
+    #[test]
+    fn sslv2_caps_at_f() {
+        let mut i = good();
+        i.protocols.insert(0, SSL2);
+        let g = grade(&i);
+        assert_eq!((g.grade.as_str(), g.grade_if_trusted.as_str()), ("F", "F"));
+        assert!(g.reasons.iter().any(|r| r.starts_with("SSLv2 accepted")));
+        // Protocol score (100 + 0) / 2 = 50 with the rest perfect.
+        assert_eq!(g.score, (50 * 30 + 100 * 30 + 100 * 40) / 100);
+        // Only SSLv2: a zero protocol score makes the whole score zero.
+        i.protocols = vec![SSL2];
+        assert_eq!((grade(&i).grade.as_str(), grade(&i).score), ("F", 0));
+        // Negative: the same server without SSLv2 keeps its A+.
+        assert_eq!(grade(&good()).grade, "A+");
     }
 
     #[test]

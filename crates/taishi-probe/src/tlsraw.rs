@@ -1,7 +1,10 @@
 //! Hand-made TLS ClientHello and first-record parsing, to learn which protocol versions and
 //! cipher suites a server accepts — including SSLv3, TLS 1.0/1.1, RC4, 3DES, EXPORT and NULL,
 //! which rustls cannot offer. Nothing is decrypted: the server's first record (ServerHello or
-//! alert) is the answer. The lab's legacy servers use the server-side helpers here too.
+//! alert) is the answer. The lab's legacy servers use the server-side helpers here too. SSL 2.0,
+//! whose record format differs, lives in [`ssl2`].
+
+pub mod ssl2;
 
 use std::time::Duration;
 use tls_parser::{TlsMessage, TlsMessageHandshake};
@@ -387,6 +390,7 @@ pub fn alert(code: u8) -> Vec<u8> {
 /// Human name of a wire version.
 pub fn version_name(v: u16) -> &'static str {
     match v {
+        ssl2::SSL2 => "SSLv2",
         SSL3 => "SSLv3",
         TLS10 => "TLS 1.0",
         TLS11 => "TLS 1.1",

@@ -137,6 +137,7 @@ async fn every_lab_site_gets_its_verdict() {
         ("cert-wrong-host", "M"),
         ("tls-legacy", "B"),
         ("tls10-only", "C"),
+        ("tls-sslv2", "F"),
         ("tls-weak-cipher", "C"),
     ] {
         if grade(site) != want {
@@ -389,6 +390,65 @@ async fn rendering_pass_sees_obfuscated_script_links() {
     let clean = probe_target(&suite, &t).await;
     assert!(clean.findings.is_empty(), "{:?}", ids(&clean));
     assert_eq!(clean.checks[0].observation["rendered"]["added"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sslv2_is_seen_only_where_it_is_spoken() {
+    use taishi_probe::tlsraw::ssl2;
+    let lab = Lab::start().await.unwrap();
+    let addr = |name: &str| {
+        let url = url::Url::parse(&lab.site(name).unwrap().target).unwrap();
+        (url.host_str().unwrap().to_string(), url.port().unwrap())
+    };
+    let t = Duration::from_secs(3);
+    // Positive: the fake SSLv2 server's SERVER-HELLO, with the specs both sides share.
+    let (h, p) = addr("tls-sslv2");
+    let hello = ssl2::probe(&h, p, t).await.expect("SSLv2 SERVER-HELLO");
+    assert_eq!(hello.version, ssl2::SSL2);
+    assert_eq!(hello.cipher_specs, vec![0x01_00_80, 0x07_00_c0, 0x02_00_80]);
+    assert!(hello.certificate_len > 100, "{hello:?}");
+    // Negative: a rustls server, a hand-made legacy TLS server and a garbage answerer.
+    for name in [
+        "good-https",
+        "tls10-only",
+        "tls-legacy",
+        "hostile-garbage-tls",
+    ] {
+        let (h, p) = addr(name);
+        assert_eq!(ssl2::probe(&h, p, t).await, None, "{name}");
+    }
+    // The TLS check end to end: finding, protocol list and grade.
+    let env = env(&lab);
+    let suite = build_suite(&[CheckConfig::Tls(Default::default())], &env).unwrap();
+    let tls = |name: &str| {
+        let target = Target::parse(&lab.site(name).unwrap().target).unwrap();
+        let suite = &suite;
+        async move { probe_target(suite, &target).await }
+    };
+    let r = tls("tls-sslv2").await;
+    let obs = &run(&r, "tls").observation;
+    assert!(ids(&r).contains(&"tls.protocol.ssl2"), "{:?}", ids(&r));
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.check_id == "tls.protocol.ssl2")
+        .unwrap();
+    assert_eq!(f.severity, taishi_model::Severity::Critical);
+    assert_eq!(obs["protocols"], serde_json::json!(["SSLv2"]));
+    assert_eq!(obs["grade"]["grade"], "F", "{obs}");
+    for name in ["good-https", "hostile-garbage-tls"] {
+        let r = tls(name).await;
+        assert!(
+            !ids(&r).contains(&"tls.protocol.ssl2"),
+            "{name}: {:?}",
+            ids(&r)
+        );
+        let protocols = &run(&r, "tls").observation["protocols"];
+        assert!(
+            !protocols.to_string().contains("SSLv2"),
+            "{name}: {protocols}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

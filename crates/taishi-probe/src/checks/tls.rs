@@ -19,6 +19,7 @@ use crate::http::{HttpClient, Request};
 use crate::model::{BoxFuture, Check, CheckOutput, FindingKind, ProbeFinding, Schedule};
 use crate::net;
 use crate::target::Target;
+use crate::tlsraw::ssl2::SSL2;
 use crate::tlsraw::{self, HelloAnswer, SSL3, TLS10, TLS11, TLS12, TLS13, WeakFamily};
 
 /// Settings of the TLS check.
@@ -115,6 +116,15 @@ const FIX_PROTO_ZH: &str =
     "在服务器配置中禁用 SSLv3、TLS 1.0 与 TLS 1.1，仅启用 TLS 1.2 与 TLS 1.3。";
 const FIX_PROTO_EN: &str =
     "Disable SSLv3, TLS 1.0 and TLS 1.1 in the server configuration; enable only TLS 1.2 and 1.3.";
+/// SSLv2 accepted.
+pub const SSL2_ON: FindingKind = kind(
+    "tls.protocol.ssl2",
+    Severity::Critical,
+    "支持已被攻破的 SSLv2 协议",
+    "SSLv2 accepted",
+    "在服务器配置中彻底禁用 SSLv2（以及 SSLv3、TLS 1.0/1.1），仅启用 TLS 1.2 与 TLS 1.3；SSLv2 可被 DROWN 攻击用于解密使用同一密钥的 TLS 会话。",
+    "Disable SSLv2 entirely (and SSLv3, TLS 1.0/1.1) and enable only TLS 1.2 and 1.3; through DROWN, SSLv2 lets attackers decrypt TLS sessions that share its key.",
+);
 const FIX_CIPHER_ZH: &str = "仅启用支持前向保密的 AEAD 套件（ECDHE + AES-GCM/ChaCha20），删除 RC4、3DES、DES、EXPORT、NULL 与匿名套件。";
 const FIX_CIPHER_EN: &str = "Enable only forward-secret AEAD suites (ECDHE with AES-GCM or ChaCha20); remove RC4, 3DES, DES, EXPORT, NULL and anonymous suites.";
 
@@ -364,15 +374,23 @@ impl Check for TlsCheck {
                     fs |= (suite & 0xff00) == 0xc000 || matches!(suite, 0x0033 | 0x0039 | 0x0016);
                 }
             }
+            let ssl2 = tlsraw::ssl2::probe(&host, port, t).await;
+            if ssl2.is_some() {
+                protocols.push(SSL2);
+            }
             if protocols.is_empty() {
                 return Err(format!(
-                    "no TLS handshake succeeded with {host}:{port} (SSLv3 to TLS 1.3 tried)"
+                    "no TLS handshake succeeded with {host}:{port} (SSLv2 to TLS 1.3 tried)"
                 ));
             }
             // A server that only speaks legacy TLS still sends its chain in plaintext after the
             // ServerHello: read it from the raw exchange.
             if chain.is_empty()
-                && let Some(best) = protocols.iter().copied().filter(|v| *v < TLS12).max()
+                && let Some(best) = protocols
+                    .iter()
+                    .copied()
+                    .filter(|v| (SSL3..TLS12).contains(v))
+                    .max()
                 && let Some(ders) =
                     tlsraw::fetch_chain(&host, port, sni.as_deref(), best, tlsraw::BROAD_SUITES, t)
                         .await
@@ -382,7 +400,12 @@ impl Check for TlsCheck {
             let probe_version = if protocols.contains(&TLS12) || protocols.contains(&TLS13) {
                 TLS12
             } else {
-                *protocols.iter().max().unwrap_or(&TLS10)
+                protocols
+                    .iter()
+                    .copied()
+                    .filter(|v| *v >= SSL3)
+                    .max()
+                    .unwrap_or(TLS10)
             };
             let mut weak = Vec::new();
             for f in WeakFamily::ALL {
@@ -481,6 +504,17 @@ impl Check for TlsCheck {
                     ));
                 }
             }
+            if let Some(h) = &ssl2 {
+                findings.push(SSL2_ON.finding(
+                    target,
+                    "",
+                    format!(
+                        "server answered an SSLv2 CLIENT-HELLO with a SERVER-HELLO offering {} cipher spec(s)",
+                        h.cipher_specs.len()
+                    ),
+                    json!({"version": SSL2, "cipher_specs": h.cipher_specs}),
+                ));
+            }
             for (v, k) in [(SSL3, SSL3_ON), (TLS10, TLS10_ON), (TLS11, TLS11_ON)] {
                 if protocols.contains(&v) {
                     findings.push(k.finding(
@@ -527,7 +561,7 @@ impl Check for TlsCheck {
                 ));
             }
             let names: Vec<&str> = protocols.iter().map(|v| tlsraw::version_name(*v)).collect();
-            let obs = json!({"endpoint": format!("{host}:{port}"), "protocols": names, "suites": suites, "weak": weak, "forward_secrecy": fs, "certificate": cert_obs, "grade": g, "hsts_max_age": hsts_max_age});
+            let obs = json!({"endpoint": format!("{host}:{port}"), "protocols": names, "suites": suites, "weak": weak, "forward_secrecy": fs, "certificate": cert_obs, "grade": g, "hsts_max_age": hsts_max_age, "ssl2_cipher_specs": ssl2.map(|h| h.cipher_specs)});
             Ok((obs, findings))
         })
     }

@@ -298,6 +298,20 @@ impl Lab {
         )
         .await?;
         b.add(
+            "tls-sslv2",
+            (
+                "answers SSLv2 (fake SERVER-HELLO)",
+                "接受 SSLv2（伪造的 SERVER-HELLO）",
+            ),
+            Front::Ssl2 {
+                specs: &[0x01_00_80, 0x07_00_c0, 0x02_00_80],
+                certificate: Arc::new(legacy_chain[0].clone()),
+            },
+            plain_ok(),
+            &["tls.protocol.ssl2", "tls.protocol.no_tls12"],
+        )
+        .await?;
+        b.add(
             "tls-weak-cipher",
             ("accepts RC4 and 3DES", "接受 RC4 与 3DES 弱密码套件"),
             Front::Legacy {

@@ -72,6 +72,15 @@ pub enum Front {
     },
     /// Writes bytes that are not TLS.
     GarbageTls,
+    /// A fake SSLv2 server: answers an SSLv2 CLIENT-HELLO with a SERVER-HELLO choosing the specs
+    /// it shares with `specs` (no handshake follows), and anything else with a TLS
+    /// protocol-version alert.
+    Ssl2 {
+        /// Cipher specs it supports.
+        specs: &'static [u32],
+        /// Certificate (DER) put in the SERVER-HELLO.
+        certificate: Arc<Vec<u8>>,
+    },
     /// A fake Redis answering PING with +PONG.
     Redis,
 }
@@ -107,6 +116,23 @@ async fn connection(mut tcp: TcpStream, front: Front, handler: Handler) -> std::
             Ok(())
         }
         Front::Redis => redis(tcp).await,
+        Front::Ssl2 { specs, certificate } => {
+            let Ok(rec) = tlsraw::ssl2::read_record(&mut tcp).await else {
+                return tcp.write_all(&tlsraw::alert(70)).await;
+            };
+            let offered = tlsraw::ssl2::parse_client_hello(&rec).unwrap_or_default();
+            let shared: Vec<u32> = specs
+                .iter()
+                .copied()
+                .filter(|s| offered.contains(s))
+                .collect();
+            if shared.is_empty() {
+                // SSLv2 ERROR message: NO-CIPHER-ERROR.
+                return tcp.write_all(&[0x80, 3, 0, 0, 1]).await;
+            }
+            tcp.write_all(&tlsraw::ssl2::server_hello(&shared, &certificate))
+                .await
+        }
         Front::Legacy {
             versions,
             suites,
