@@ -15,6 +15,9 @@
 //! secure_cookies = false                       # TAISHI_SECURE_COOKIES (forced on under TLS)
 //! log_format = "text"                          # TAISHI_LOG_FORMAT     (text or json)
 //! trusted_proxies = ["10.0.0.0/8"]             # TAISHI_TRUSTED_PROXIES --trusted-proxies (comma-separated)
+//! policy_file = "/etc/taishi/policy.toml"      # TAISHI_POLICY_FILE    --policy-file (deadline policy)
+//! indicators_file = "/etc/taishi/ind.toml"     # TAISHI_INDICATORS_FILE --indicators-file (indicator system)
+//! channels_file = "/etc/taishi/channels.toml"  # TAISHI_CHANNELS_FILE  --channels-file (notification channels)
 //!
 //! [bulletins]                                  # scheduled bulletins (常态化通报); none without the table
 //! roots = ["authority"]                        # org codes whose subtrees get one
@@ -89,6 +92,15 @@ pub struct ServeFlags {
     /// client for the login limiter; from anyone else the header is ignored [default: none].
     #[arg(long, env = "TAISHI_TRUSTED_PROXIES", value_name = "CIDR,...")]
     pub trusted_proxies: Option<TrustedProxies>,
+    /// Deadline policy file (TOML, as `taishi report --policy`) [default: the built-in policy].
+    #[arg(long, env = "TAISHI_POLICY_FILE", value_name = "FILE")]
+    pub policy_file: Option<PathBuf>,
+    /// Indicator system file (TOML, as `taishi report --indicators`) [default: built-in].
+    #[arg(long, env = "TAISHI_INDICATORS_FILE", value_name = "FILE")]
+    pub indicators_file: Option<PathBuf>,
+    /// Notification channels file (TOML: `[smtp]`, `[[webhooks]]`, …) [default: none].
+    #[arg(long, env = "TAISHI_CHANNELS_FILE", value_name = "FILE")]
+    pub channels_file: Option<PathBuf>,
 }
 
 /// How logs are written to standard error.
@@ -117,6 +129,9 @@ pub struct FileConfig {
     log_format: Option<LogFormat>,
     trusted_proxies: Option<Vec<String>>,
     bulletins: Option<taishi_loop::bulletin::BulletinSchedule>,
+    policy_file: Option<PathBuf>,
+    indicators_file: Option<PathBuf>,
+    channels_file: Option<PathBuf>,
 }
 
 impl FileConfig {
@@ -151,6 +166,17 @@ pub struct Settings {
     pub trusted_proxies: TrustedProxies,
     /// The schedule of routine bulletins, if the file has a `[bulletins]` table.
     pub bulletins: Option<taishi_loop::bulletin::BulletinSchedule>,
+    /// The deadline policy of `policy_file`, if set.
+    pub policy: Option<taishi_loop::LoopPolicy>,
+    /// The indicator system of `indicators_file`, if set.
+    pub indicators: Option<taishi_loop::score::IndicatorSystem>,
+    /// The notification channels of `channels_file`, if set.
+    pub channels: Option<taishi_loop::notify::NotifyConfig>,
+}
+
+/// Reads a file a config key names; errors name the key and the file.
+fn read_keyed(key: &str, path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("{key} {}", path.display()))
 }
 
 impl Settings {
@@ -204,7 +230,32 @@ impl Settings {
                 format!("config {}", file.display())
             })?;
         }
+        let origin = |p: &Path| p.display().to_string();
+        let policy = match serve.policy_file.clone().or(file.policy_file) {
+            Some(p) => Some(taishi_loop::LoopPolicy::from_toml(
+                &read_keyed("policy_file", &p)?,
+                &origin(&p),
+            )?),
+            None => None,
+        };
+        let indicators = match serve.indicators_file.clone().or(file.indicators_file) {
+            Some(p) => Some(taishi_loop::score::IndicatorSystem::from_toml(
+                &read_keyed("indicators_file", &p)?,
+                &origin(&p),
+            )?),
+            None => None,
+        };
+        let channels = match serve.channels_file.clone().or(file.channels_file) {
+            Some(p) => Some(
+                toml::from_str(&read_keyed("channels_file", &p)?)
+                    .with_context(|| format!("channels_file {}", p.display()))?,
+            ),
+            None => None,
+        };
         Ok(Settings {
+            policy,
+            indicators,
+            channels,
             bulletins: file.bulletins,
             trusted_proxies,
             data_dir,
@@ -355,6 +406,76 @@ mod tests {
         assert!(
             e.contains("p.toml") && e.contains("trusted_proxies") && e.contains("proxy.local"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn loop_files_from_the_file_and_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = |name: &str, text: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            p
+        };
+        let policy = w("policy.toml", "ack_workdays = 4\n");
+        let channels = w("channels.toml", "analyst_emails = [\"soc@example.cn\"]\n");
+        let conf = w(
+            "taishi.toml",
+            &format!(
+                "policy_file = {:?}\nchannels_file = {:?}\n",
+                policy.display().to_string(),
+                channels.display().to_string()
+            ),
+        );
+        let args = ConfigArgs {
+            config: Some(conf.clone()),
+            ..ConfigArgs::default()
+        };
+        let s = Settings::resolve(&args, &ServeFlags::default()).unwrap();
+        assert_eq!(s.policy.unwrap().ack_workdays, 4);
+        assert_eq!(s.channels.unwrap().analyst_emails, ["soc@example.cn"]);
+        assert!(s.indicators.is_none());
+        // The flag (or its TAISHI_* variable) wins over the file.
+        let other = w("policy2.toml", "ack_workdays = 1\n");
+        let flags = ServeFlags {
+            policy_file: Some(other),
+            ..ServeFlags::default()
+        };
+        assert_eq!(
+            Settings::resolve(&args, &flags)
+                .unwrap()
+                .policy
+                .unwrap()
+                .ack_workdays,
+            1
+        );
+        // Errors name the file and the line.
+        let bad = w("bad.toml", "ack_workdays = 1\nack_workday = 2\n");
+        for flags in [
+            ServeFlags {
+                policy_file: Some(bad.clone()),
+                ..ServeFlags::default()
+            },
+            ServeFlags {
+                indicators_file: Some(bad.clone()),
+                ..ServeFlags::default()
+            },
+            ServeFlags {
+                channels_file: Some(bad.clone()),
+                ..ServeFlags::default()
+            },
+        ] {
+            let err = format!("{:#}", Settings::resolve(&args, &flags).unwrap_err());
+            assert!(err.contains("bad.toml") && err.contains("at line "), "{err}");
+        }
+        let missing = ServeFlags {
+            indicators_file: Some(dir.path().join("nope.toml")),
+            ..ServeFlags::default()
+        };
+        let err = format!("{:#}", Settings::resolve(&args, &missing).unwrap_err());
+        assert!(
+            err.contains("indicators_file") && err.contains("nope.toml"),
+            "{err}"
         );
     }
 

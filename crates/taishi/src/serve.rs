@@ -133,6 +133,18 @@ async fn serve(settings: Settings, monitor: taishi_monitor::MonitorOptions) -> a
         clock,
         Arc::clone(&monitor.service),
     );
+    // The loop files the configuration names (`policy_file`, `indicators_file`, `channels_file`): the
+    // console's baseline, which the settings admins stored override below.
+    if let Some(p) = settings.policy.clone() {
+        monitor.service.set_policy(p);
+    }
+    if let Some(i) = settings.indicators.clone() {
+        monitor.service.set_indicators(i);
+    }
+    if let Some(c) = settings.channels.clone() {
+        let notifier = taishi_loop::notify::Notifier::new(c).context("channels_file")?;
+        monitor.service.set_notifier(Some(notifier));
+    }
     let purger = tokio::spawn(purge_sessions(Arc::clone(&store)));
     // The loop's periodic jobs: the deadline sweep, and the bulletins of the `[bulletins]` schedule.
     let mut loop_jobs = vec![taishi_server::sweeper::spawn(
