@@ -719,3 +719,96 @@ async fn finding_history_tags_are_translated() {
         "{html}"
     );
 }
+
+/// The finding ids of a list page, in the order shown, and its "next" link unescaped as a browser
+/// does (askama writes `&` as `&#38;`; sent as is, `#` would cut the query and repeat page one).
+fn page_of(html: &str) -> (Vec<uuid::Uuid>, Option<String>) {
+    let ids = html
+        .split(r#"<a href="/findings/"#)
+        .skip(1)
+        .filter_map(|s| s.get(..36)?.parse().ok())
+        .collect();
+    let next = html.find(r#"id="finding-next""#).map(|end| {
+        let start = html[..end].rfind(r#"href=""#).unwrap() + r#"href=""#.len();
+        let href = &html[start..end];
+        href[..href.find('"').unwrap()]
+            .replace("&#38;", "&")
+            .replace("&amp;", "&")
+    });
+    (ids, next)
+}
+
+#[tokio::test]
+async fn finding_pages_follow_next_links_to_the_end_across_equal_timestamps() {
+    use taishi_model::finding::{Finding, Sighting};
+    use taishi_model::{AssetId, FindingSource, Severity};
+    let w = world().await;
+    let orgs = [w.a.id, w.b.id];
+    let sev = [Severity::Critical, Severity::High, Severity::Medium];
+    let t0 = jiff::Timestamp::from_second(1_790_000_000).unwrap();
+    // 120 findings on four distinct timestamps, two orgs, three severities: ties in every order.
+    let all: Vec<Finding> = (0..120i64)
+        .map(|i| {
+            let seen = t0
+                .checked_add(jiff::SignedDuration::from_mins(i % 4))
+                .unwrap();
+            Finding::open(
+                uuid::Uuid::new_v4(),
+                Sighting {
+                    source: FindingSource::Probe,
+                    check: "tls.weak".into(),
+                    key: format!("k{i}"),
+                    org: orgs[i as usize % 2],
+                    asset: AssetId(w.evil_asset),
+                    title: format!("finding {i}"),
+                    severity: sev[i as usize % 3],
+                    exploited: false,
+                    internet_exposed: true,
+                    evidence: serde_json::json!({}),
+                    seen_at: seen,
+                },
+            )
+        })
+        .collect();
+    w.store.put_findings(&all).await.unwrap();
+    let an = sign_in(&w.app, "analyst").await;
+    let oa = sign_in(&w.app, "officer_a").await;
+    for (who, cookie, want) in [("analyst", &an.cookie, 120), ("officer_a", &oa.cookie, 60)] {
+        for sort in ["severity", "last_seen", "first_seen", "org"] {
+            let mut link = Some(format!("/findings?sort={sort}"));
+            let mut seen = std::collections::HashSet::new();
+            let mut pages = 0;
+            while let Some(path) = link {
+                pages += 1;
+                assert!(
+                    pages <= 4,
+                    "{who} {sort}: more pages than 120 rows in pages of 50 need"
+                );
+                let (resp, html) = send(&w.app, get_as(&path, cookie)).await;
+                assert_eq!(resp.status(), StatusCode::OK, "{path}");
+                let (ids, next) = page_of(&html);
+                assert!(!ids.is_empty(), "{who} {sort}: page {pages} is empty");
+                let before = seen.len();
+                for id in ids {
+                    assert!(
+                        seen.insert(id),
+                        "{who} {sort}: {id} shown twice (page {pages} {path})"
+                    );
+                }
+                let range = format!("{}–{} / {want}", before + 1, seen.len());
+                assert!(
+                    html.contains(&range),
+                    "{who} {sort}: page {pages} shows {range}"
+                );
+                link = next;
+            }
+            assert_eq!(seen.len(), want, "{who} {sort}: every finding exactly once");
+            assert_eq!(pages, want.div_ceil(50), "{who} {sort}");
+            let mine = all.iter().filter(|f| who == "analyst" || f.org == w.a.id);
+            assert!(
+                mine.map(|f| f.id).all(|id| seen.contains(&id)),
+                "{who} {sort}"
+            );
+        }
+    }
+}
