@@ -151,6 +151,20 @@ async fn every_lab_site_gets_its_verdict() {
             "tls10-only: certificate not read from the legacy handshake: {cert}"
         ));
     }
+    // HSTS preload readiness: the good site's two-year HSTS lacks `preload`; headers-bad's is
+    // one day long.
+    let preload = |name: &str| run(&reports[name], "headers").observation["hsts_preload"].clone();
+    for (site, why) in [
+        ("good", "no preload directive"),
+        ("headers-bad", "max-age under 31536000 seconds"),
+    ] {
+        let p = preload(site);
+        if p["ready"] != false || !p["reasons"].to_string().contains(why) {
+            problems.push(format!(
+                "{site}: HSTS preload {p}, want not ready because {why}"
+            ));
+        }
+    }
     // Observatory scores worked out by hand in lab/pages.rs.
     let score = |name: &str| {
         run(&reports[name], "headers").observation["score"]

@@ -223,9 +223,53 @@ impl Check for Headers {
                 cert_invalid,
             };
             let s = observatory::score(&input);
-            let obs = serde_json::to_value(&s).unwrap_or_default();
+            let mut obs = serde_json::to_value(&s).unwrap_or_default();
+            let preload = hsts_preload(input.https, last.header("strict-transport-security"));
+            if let Some(o) = obs.as_object_mut() {
+                o.insert("hsts_preload".into(), json!(preload));
+            }
             Ok((obs, self.findings(target, &s)))
         })
+    }
+}
+
+/// HSTS preload readiness as hstspreload.org requires it: served over HTTPS, `max-age` of at
+/// least 31536000 seconds, `includeSubDomains` and `preload`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HstsPreload {
+    /// Every requirement met.
+    pub ready: bool,
+    /// The requirements that are not met (empty when ready).
+    pub reasons: Vec<&'static str>,
+}
+
+/// Judges a `Strict-Transport-Security` value (`None` when absent) for preload readiness.
+pub fn hsts_preload(https: bool, header: Option<&str>) -> HstsPreload {
+    let mut reasons = Vec::new();
+    if !https {
+        reasons.push("not served over HTTPS");
+    }
+    let directives: Vec<&str> = header
+        .map(|v| v.split(';').map(str::trim).collect())
+        .unwrap_or_default();
+    let has = |name: &str| directives.iter().any(|d| d.eq_ignore_ascii_case(name));
+    match header {
+        None => reasons.push("no Strict-Transport-Security header"),
+        Some(v) => {
+            if observatory::max_age(v).is_none_or(|a| a < 31_536_000) {
+                reasons.push("max-age under 31536000 seconds");
+            }
+            if !has("includeSubDomains") {
+                reasons.push("no includeSubDomains directive");
+            }
+            if !has("preload") {
+                reasons.push("no preload directive");
+            }
+        }
+    }
+    HstsPreload {
+        ready: reasons.is_empty(),
+        reasons,
     }
 }
 
@@ -293,5 +337,33 @@ impl Headers {
             ));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod preload_tests {
+    use super::hsts_preload;
+
+    #[test]
+    fn preload_readiness() {
+        let ok = hsts_preload(true, Some("max-age=63072000; includeSubDomains; preload"));
+        assert!(ok.ready && ok.reasons.is_empty(), "{ok:?}");
+        let ok = hsts_preload(
+            true,
+            Some("Max-Age=\"31536000\";INCLUDESUBDOMAINS ; Preload"),
+        );
+        assert!(ok.ready, "{ok:?}");
+        let short = hsts_preload(true, Some("max-age=86400; includeSubDomains; preload"));
+        assert_eq!(short.reasons, vec!["max-age under 31536000 seconds"]);
+        let bare = hsts_preload(true, Some("max-age=63072000"));
+        assert_eq!(
+            bare.reasons,
+            vec!["no includeSubDomains directive", "no preload directive"]
+        );
+        let plain = hsts_preload(false, Some("max-age=63072000; includeSubDomains; preload"));
+        assert_eq!(plain.reasons, vec!["not served over HTTPS"]);
+        let none = hsts_preload(true, None);
+        assert!(!none.ready);
+        assert_eq!(none.reasons, vec!["no Strict-Transport-Security header"]);
     }
 }
