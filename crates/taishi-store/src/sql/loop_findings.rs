@@ -72,24 +72,26 @@ fn parse_spans(s: &str) -> StoreResult<Spans> {
     Ok((spans, resolved))
 }
 
-/// `org_id IN (subtree)` clause and its two arguments, numbered from `n`.
+/// `org_id IN (subtree)` clause and its two arguments, numbered from `n`; `1 = 1` when there is no
+/// root or the root's subtree is the whole registry (so the aggregates scan an index, not a join).
 pub(crate) async fn within_clause(
     s: &SqlStore,
     within: Option<OrgId>,
     n: usize,
 ) -> StoreResult<(String, Vec<Arg>)> {
-    match within {
+    let range = match within {
+        None => None,
+        Some(root) => s.subtree_unless_all(root).await?,
+    };
+    match range {
         None => Ok(("1 = 1".into(), Vec::new())),
-        Some(root) => {
-            let (lo, hi) = s.subtree_of(root).await?;
-            Ok((
-                format!(
-                    "org_id IN (SELECT id FROM orgs WHERE path >= ${n} AND path < ${})",
-                    n + 1
-                ),
-                args![lo, hi],
-            ))
-        }
+        Some((lo, hi)) => Ok((
+            format!(
+                "org_id IN (SELECT id FROM orgs WHERE path >= ${n} AND path < ${})",
+                n + 1
+            ),
+            args![lo, hi],
+        )),
     }
 }
 
@@ -176,8 +178,9 @@ fn push_after(w: &mut Where, c: &FindingCursor) {
 /// The WHERE conditions of `q` (without the cursor).
 async fn finding_where(s: &SqlStore, q: &FindingQuery) -> StoreResult<Where> {
     let mut w = Where::default();
-    if let Some(root) = q.within {
-        let (lo, hi) = s.subtree_of(root).await?;
+    if let Some(root) = q.within
+        && let Some((lo, hi)) = s.subtree_unless_all(root).await?
+    {
         w.push(
             "org_id IN (SELECT id FROM orgs WHERE path >= ? AND path < ?)",
             args![lo, hi],
