@@ -165,6 +165,10 @@ async fn every_lab_site_gets_its_verdict() {
             ));
         }
     }
+    let ready = preload("hsts-preload");
+    if ready["ready"] != true || ready["reasons"] != serde_json::json!([]) {
+        problems.push(format!("hsts-preload: HSTS preload {ready}, want ready"));
+    }
     // Observatory scores worked out by hand in lab/pages.rs.
     let score = |name: &str| {
         run(&reports[name], "headers").observation["score"]

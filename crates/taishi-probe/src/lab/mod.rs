@@ -298,6 +298,22 @@ impl Lab {
         )
         .await?;
         b.add(
+            "hsts-preload",
+            (
+                "none: HSTS ready for the preload list",
+                "无缺陷：HSTS 满足预加载条件",
+            ),
+            Front::Tls(tls(CertFlaw::None)?),
+            handler(|_| {
+                let mut hs = html_only();
+                let v = "max-age=63072000; includeSubDomains; preload";
+                hs.push(("Strict-Transport-Security".into(), v.into()));
+                page(hs, PORTAL)
+            }),
+            &[],
+        )
+        .await?;
+        b.add(
             "tls-sslv2",
             (
                 "answers SSLv2 (fake SERVER-HELLO)",
