@@ -256,7 +256,7 @@ pub async fn large_batches_are_split(s: &dyn Store) {
     let batch: Vec<Observation> = (0..2_600)
         .map(|i| {
             let mut o = avail(3, 1, "2026-03-01T00:00:00Z", i % 10 != 0, 10);
-            o.at = o.at + jiff::SignedDuration::from_secs(i);
+            o.at += jiff::SignedDuration::from_secs(i);
             o
         })
         .collect();
