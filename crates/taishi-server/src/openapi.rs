@@ -1,11 +1,11 @@
 //! The OpenAPI 3 document of the API, generated from the handlers' `#[utoipa::path]` annotations and
 //! the model's schemas. A test checks that it lists exactly the routes of [`crate::routes::table`].
 
+use crate::api::observations;
 use crate::api::{
     assets, attribution, audit, bulletins, findings, meta, notices, orgs, scores, session,
     software, tokens, users,
 };
-use crate::api::observations;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]

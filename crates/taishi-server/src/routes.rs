@@ -2,11 +2,11 @@
 //! built from this list, and the authorisation tests walk it, so a new route that the tests do not cover
 //! makes them fail.
 
+use crate::api::observations;
 use crate::api::{
     assets, attribution, audit, bulletins, findings, meta, notices, orgs, scores, session,
     software, tokens, users,
 };
-use crate::api::observations;
 use crate::policy::Action;
 use crate::state::AppState;
 use axum::http::Method;

@@ -13,10 +13,10 @@ mod cases;
 mod finding_query_cases;
 #[path = "conformance/loop_cases.rs"]
 mod loop_cases;
-#[path = "conformance/search_cases.rs"]
-mod search_cases;
 #[path = "conformance/observation_cases.rs"]
 mod observation_cases;
+#[path = "conformance/search_cases.rs"]
+mod search_cases;
 #[path = "conformance/settings_cases.rs"]
 mod settings_cases;
 

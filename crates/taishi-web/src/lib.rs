@@ -61,7 +61,10 @@ fn admin_and_upload_routes(upload_limit: usize) -> Router<WebState> {
         .route("/admin/users/{id}", post(users::change))
         .route("/admin/tokens", get(tokens::list).post(tokens::create))
         .route("/admin/tokens/{id}/revoke", post(tokens::revoke))
-        .route("/admin/policy", get(config::policy).post(config::edit_policy))
+        .route(
+            "/admin/policy",
+            get(config::policy).post(config::edit_policy),
+        )
         .route(
             "/admin/indicators",
             get(config::indicators).post(config::edit_indicators),
@@ -71,10 +74,7 @@ fn admin_and_upload_routes(upload_limit: usize) -> Router<WebState> {
             "/notices/{id}/rectify",
             post(notices::rectify).layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
         )
-        .route(
-            "/notices/{id}/attachments/{att}",
-            get(notices::attachment),
-        )
+        .route("/notices/{id}/attachments/{att}", get(notices::attachment))
 }
 
 fn routes() -> Router<WebState> {

@@ -466,7 +466,10 @@ mod tests {
             },
         ] {
             let err = format!("{:#}", Settings::resolve(&args, &flags).unwrap_err());
-            assert!(err.contains("bad.toml") && err.contains("at line "), "{err}");
+            assert!(
+                err.contains("bad.toml") && err.contains("at line "),
+                "{err}"
+            );
         }
         let missing = ServeFlags {
             indicators_file: Some(dir.path().join("nope.toml")),

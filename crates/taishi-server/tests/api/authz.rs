@@ -173,15 +173,35 @@ fn officer_probes(fx: &Fx, method: &Method, path: &str) -> Option<Vec<Probe>> {
             )]
         }
         ("GET", "/api/v1/assets/{id}/observations") => vec![
-            p(M::GET, format!("/api/v1/assets/{ab}/observations"), None, Denied),
-            p(M::GET, format!("/api/v1/assets/{ab}/observations?check=availability"), None, Denied),
+            p(
+                M::GET,
+                format!("/api/v1/assets/{ab}/observations"),
+                None,
+                Denied,
+            ),
+            p(
+                M::GET,
+                format!("/api/v1/assets/{ab}/observations?check=availability"),
+                None,
+                Denied,
+            ),
         ],
         ("GET", "/api/v1/assets/{id}/availability") => {
-            vec![p(M::GET, format!("/api/v1/assets/{ab}/availability"), None, Denied)]
+            vec![p(
+                M::GET,
+                format!("/api/v1/assets/{ab}/availability"),
+                None,
+                Denied,
+            )]
         }
         ("GET", "/api/v1/availability") => vec![
             p(M::GET, "/api/v1/availability", None, Clean),
-            p(M::GET, format!("/api/v1/availability?within={b}"), None, Denied),
+            p(
+                M::GET,
+                format!("/api/v1/availability?within={b}"),
+                None,
+                Denied,
+            ),
         ],
         ("POST", "/api/v1/assets/{id}/software") => vec![p(
             M::POST,

@@ -310,7 +310,11 @@ pub async fn rectify(
     let too_large = || {
         (
             StatusCode::PAYLOAD_TOO_LARGE,
-            ctx.tr.f1("admin_upload.too_large", "mib", limits.max_bytes / (1024 * 1024)),
+            ctx.tr.f1(
+                "admin_upload.too_large",
+                "mib",
+                limits.max_bytes / (1024 * 1024),
+            ),
         )
     };
     let unreadable = |e: axum::extract::multipart::MultipartError| {
@@ -357,8 +361,13 @@ pub async fn rectify(
     ctx.check_csrf(&csrf)?;
     if description.trim().is_empty() {
         let msg = ctx.tr.t("admin_upload.describe").to_owned();
-        return render_notice(&state, &ctx, n.id, Some((StatusCode::UNPROCESSABLE_ENTITY, msg)))
-            .await;
+        return render_notice(
+            &state,
+            &ctx,
+            n.id,
+            Some((StatusCode::UNPROCESSABLE_ENTITY, msg)),
+        )
+        .await;
     }
     let caller = ctx.loop_caller();
     match state
