@@ -9,4 +9,5 @@ mod loop_fx;
 mod loop_handlers;
 mod loop_month;
 mod observations;
+mod registry_handlers;
 mod serving;
