@@ -18,7 +18,6 @@ use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use taishi_loop::AttachmentPolicy;
 use taishi_model::notice::{Notice, NoticeAction, NoticeEvent, NoticeState};
 use taishi_model::rectification::{Delivery, Rectification};
 use taishi_model::{OrgId, Paged, Severity};
@@ -367,7 +366,7 @@ fn multipart_error(e: impl std::fmt::Display) -> AppError {
 
 /// Submits a rectification: `multipart/form-data` with a `description` text part and any number of
 /// `files` parts (PDF, images, text, Office documents; each at most the attachment limit, and the whole
-/// request within the server's body limit). taishi re-verifies at once where it can.
+/// request within the upload routes' body limit, derived from the same attachment policy). taishi re-verifies at once where it can.
 #[utoipa::path(post, path = "/api/v1/notices/{id}/rectifications", tag = "notices", params(("id" = String, Path)),
     request_body(content_type = "multipart/form-data", description = "`description` (text) and `files` (one part per file)"),
     responses((status = 200, description = "The notice after submission and re-verification", body = Object),
@@ -380,7 +379,7 @@ pub async fn submit(
 ) -> AppResult<Json<Notice>> {
     let n = loopctx::notice(&state, &caller, id, Action::RespondNotice).await?;
     let mut form = form.map_err(multipart_error)?;
-    let limits = AttachmentPolicy::default();
+    let limits = state.loop_service().attachment_policy();
     let mut description = None;
     let mut files = Vec::new();
     while let Some(mut field) = form.next_field().await.map_err(multipart_error)? {

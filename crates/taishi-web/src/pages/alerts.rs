@@ -291,7 +291,6 @@ pub async fn list(
         .await
         .map_err(|e| WebError::App(e.into()))?
         .into_iter()
-        .filter(|f| f.source == FindingSource::Detection)
         .map(|f| {
             let v = AlertView::of(&f);
             (f, v)
